@@ -132,13 +132,13 @@ def snapshot(spec: str, cache_dir: Path, max_file_bytes: int = 1 << 20) -> Snaps
         if not _is_bundle(src):
             raise HarnessError(f"--library {src}: a file that is not a git bundle")
         repo = _mirror_bundle(src, cache_dir)
-        return _read_git(spec, repo, ref or "HEAD", max_file_bytes)
+        return _read_git(src, repo, ref or "HEAD", max_file_bytes)
     if ref is None:
-        return _read_folder(spec, src, max_file_bytes)
+        return _read_folder(src, src, max_file_bytes)
     inside = _git(src, "rev-parse", "--git-dir", check=False)
     if inside.returncode != 0:
         raise HarnessError(f"--library {spec}: {src} is not a git repository, so it has no ref {ref!r}")
-    return _read_git(spec, src, ref, max_file_bytes)
+    return _read_git(src, src, ref, max_file_bytes)
 
 
 def resolve_commit(repo: str, ref: str) -> str:

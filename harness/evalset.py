@@ -1,0 +1,202 @@
+"""Labelled prompts (JSONL): read, validate, and scope them to one release of a library."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+REQUIRED = ("id", "prompt", "expected")
+OPTIONAL = ("kind", "split", "acceptable", "note")
+SPLITS = ("dev", "test")
+SUCCESSORS_FILE = "successors.json"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    prompt: str
+    expected: tuple[str, ...]
+    acceptable: tuple[str, ...] = ()
+    kind: str = ""
+    split: str = "test"
+    note: str = ""
+    file: str = ""
+    line: int = 0
+
+    @property
+    def in_scope(self) -> bool:
+        return bool(self.expected)
+
+    def canonical(self) -> dict:
+        return {"id": self.id, "prompt": self.prompt, "expected": list(self.expected),
+                "acceptable": list(self.acceptable), "kind": self.kind, "split": self.split}
+
+
+@dataclass
+class EvalSet:
+    paths: list[str]
+    prompts: list[Prompt]
+    successors: dict[str, str | None] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        h = hashlib.sha256()
+        for p in self.prompts:
+            h.update(json.dumps(p.canonical(), sort_keys=True, ensure_ascii=False).encode() + b"\n")
+        h.update(json.dumps(self.successors, sort_keys=True).encode())
+        return h.hexdigest()
+
+    @property
+    def labels(self) -> set[str]:
+        return {n for p in self.prompts for n in p.expected + p.acceptable}
+
+    def select(self, split: str) -> "EvalSet":
+        if split == "all":
+            return self
+        return EvalSet(self.paths, [p for p in self.prompts if p.split == split], self.successors, self.warnings)
+
+
+def _files(path: str) -> list[Path]:
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*.jsonl") if f.is_file())
+        if not files:
+            raise HarnessError(f"--eval-set {path}: folder holds no .jsonl file")
+        return files
+    if p.is_file():
+        return [p]
+    raise HarnessError(f"--eval-set {path}: no such file or folder")
+
+
+def _str_list(value, where: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise HarnessError(f"{where}: '{key}' must be a list of skill names (strings)")
+    return tuple(dict.fromkeys(value))
+
+
+def parse_line(line: str, where: str, max_prompt_chars: int, unknown: set[str]) -> Prompt | None:
+    stripped = line.strip()
+    if not stripped or stripped.startswith(("#", "//")):
+        return None
+    try:
+        rec = json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"{where}: bad JSON: {exc.msg} (column {exc.colno})") from None
+    if not isinstance(rec, dict):
+        raise HarnessError(f"{where}: a line must be a JSON object, not {type(rec).__name__}")
+    for key in REQUIRED:
+        if key not in rec:
+            raise HarnessError(f"{where}: missing field '{key}'")
+    pid, text = rec["id"], rec["prompt"]
+    if not isinstance(pid, str) or not pid.strip():
+        raise HarnessError(f"{where}: 'id' must be a non-empty string")
+    if not isinstance(text, str) or not text.strip():
+        raise HarnessError(f"{where}: 'prompt' must be a non-empty string")
+    if len(text) > max_prompt_chars:
+        raise HarnessError(f"{where}: prompt is {len(text)} characters, over the {max_prompt_chars} limit (--max-prompt-chars)")
+    expected = _str_list(rec["expected"], where, "expected")
+    acceptable = _str_list(rec.get("acceptable", []), where, "acceptable")
+    split = rec.get("split", "test")
+    if split not in SPLITS:
+        raise HarnessError(f"{where}: 'split' must be one of {', '.join(SPLITS)}, not {split!r}")
+    for key in ("kind", "note"):
+        if not isinstance(rec.get(key, ""), str):
+            raise HarnessError(f"{where}: '{key}' must be a string")
+    unknown.update(k for k in rec if k not in REQUIRED + OPTIONAL)
+    return Prompt(pid, text, expected, tuple(a for a in acceptable if a not in expected), rec.get("kind", ""),
+                  split, rec.get("note", ""), where.rsplit(":", 1)[0], int(where.rsplit(":", 1)[1]))
+
+
+def load_successors(folder: Path) -> dict[str, str | None]:
+    path = folder / SUCCESSORS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"{path}: not valid JSON ({exc})") from None
+    table = doc.get("successors") if isinstance(doc, dict) else None
+    if not isinstance(table, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in table.items()):
+        raise HarnessError(f"{path}: 'successors' must map old skill names to a new name or null (removed)")
+    return dict(sorted(table.items()))
+
+
+def load_eval_sets(paths: list[str], max_prompt_chars: int = 20_000, max_file_bytes: int = 64 << 20) -> EvalSet:
+    prompts: dict[str, Prompt] = {}
+    successors: dict[str, str | None] = {}
+    unknown: set[str] = set()
+    for path in paths:
+        if Path(path).is_dir():
+            successors.update(load_successors(Path(path)))
+        for f in _files(path):
+            if f.stat().st_size > max_file_bytes:
+                raise HarnessError(f"{f}: {f.stat().st_size} bytes, over the {max_file_bytes}-byte limit (--max-eval-bytes)")
+            try:
+                text = f.read_bytes().decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise HarnessError(f"{f}: not valid UTF-8 (offset {exc.start})") from None
+            for n, line in enumerate(text.split("\n"), 1):
+                p = parse_line(line, f"{f}:{n}", max_prompt_chars, unknown)
+                if p is None:
+                    continue
+                if p.id in prompts:
+                    first = prompts[p.id]
+                    raise HarnessError(f"{f}:{n}: duplicate id {p.id!r} (first at {first.file}:{first.line})")
+                prompts[p.id] = p
+    if not prompts:
+        raise HarnessError(f"--eval-set {', '.join(paths)}: no prompts")
+    warnings = [f"unknown field(s) ignored: {', '.join(sorted(unknown))}"] if unknown else []
+    return EvalSet([os.path.normpath(p) for p in paths], [prompts[k] for k in sorted(prompts)], successors, warnings)
+
+
+def check_labels(evalset: EvalSet, known: set[str]) -> None:
+    """Every label must name a skill of some release of the library (or an entry of the successor map)."""
+    known = known | set(evalset.successors)
+    for p in evalset.prompts:
+        for name in p.expected + p.acceptable:
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise HarnessError(f"{p.file}:{p.line}: label {name!r} names no skill of this library{hint}")
+
+
+@dataclass
+class Scoped:
+    prompts: list[Prompt]
+    remapped: int
+    became_out_of_scope: int
+
+
+def scope(evalset: EvalSet, present: set[str]) -> Scoped:
+    """Map renamed labels to their successors and drop labels absent at this release.
+
+    A prompt whose expected skills are all absent is scored as out-of-scope here."""
+    out, remapped, oos = [], 0, 0
+    for p in evalset.prompts:
+        def fix(names):
+            res = []
+            for n in names:
+                m = n
+                seen = set()
+                while m not in present and m in evalset.successors and m not in seen:
+                    seen.add(m)
+                    m = evalset.successors[m]
+                    if m is None:
+                        break
+                if m is not None and m in present:
+                    res.append(m)
+            return tuple(dict.fromkeys(res))
+        exp, acc = fix(p.expected), fix(p.acceptable)
+        if exp != p.expected and exp and any(n not in present for n in p.expected):
+            remapped += 1
+        if p.expected and not exp:
+            oos += 1
+        out.append(Prompt(p.id, p.prompt, exp, tuple(a for a in acc if a not in exp), p.kind, p.split, p.note, p.file, p.line))
+    return Scoped(out, remapped, oos)

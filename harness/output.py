@@ -1,0 +1,53 @@
+"""Write a run's outputs into --out, atomically: results.json, per_prompt.csv(+parquet), report.md."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from harness.atomic import atomic_dir
+from harness.report_md import render_report
+
+
+def dumps(doc) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def per_prompt_csv(records: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", "router", "kind", "split", "in_scope", "expected", "acceptable", "selected", "correct",
+                "margin", "top"])
+    for r in sorted(records, key=lambda r: (r["router"], r["id"])):
+        w.writerow([r["id"], r["router"], r["kind"], r["split"], int(r["in_scope"]), "|".join(r["expected"]),
+                    "|".join(r["acceptable"]), r["selected"] or "", int(r["correct"]), f"{r['margin']:.6f}",
+                    " ".join(f"{n}:{s:.6f}" for n, s in r["top"])])
+    return buf.getvalue()
+
+
+def write_parquet(records: list[dict], path: Path) -> bool:
+    try:
+        import pyarrow  # noqa: F401
+        import pandas as pd
+    except ImportError:
+        return False
+    rows = [{**r, "expected": "|".join(r["expected"]), "acceptable": "|".join(r["acceptable"]),
+             "top": json.dumps(r["top"])} for r in sorted(records, key=lambda r: (r["router"], r["id"]))]
+    pd.DataFrame(rows).to_parquet(path, index=False)
+    return True
+
+
+def write_run(out: Path, result, extra: dict[str, str] | None = None) -> list[str]:
+    """Everything lands at once; returns the file names written."""
+    with atomic_dir(out) as tmp:
+        (tmp / "results.json").write_text(dumps(result.results), encoding="utf-8")
+        (tmp / "timings.json").write_text(dumps(result.timings), encoding="utf-8")
+        (tmp / "per_prompt.csv").write_text(per_prompt_csv(result.records), encoding="utf-8")
+        write_parquet(result.records, tmp / "per_prompt.parquet")
+        (tmp / "report.md").write_text(render_report(result.results), encoding="utf-8")
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        written = sorted(p.name for p in tmp.iterdir())
+    return written

@@ -1,0 +1,73 @@
+"""report.md: what a person reads in one screen, rendered from results.json alone."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+def pct(v) -> str:
+    return "–" if v is None else f"{100 * v:.1f}"
+
+
+def ci(v) -> str:
+    return "" if not v else f" [{100 * v[0]:.1f}, {100 * v[1]:.1f}]"
+
+
+def md_cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_report(res: dict, max_rows: int = 10) -> str:
+    lib, ev = res["library"], res["eval_set"]
+    where = lib["source"] + (f"@{lib['ref']}" if lib.get("ref") else "")
+    commit = f", commit {lib['commit'][:12]}" if lib.get("commit") else ""
+    lines = [f"# Routing report: {md_cell(where)}", "",
+             f"{lib['skills']} skills from {lib['skill_files']} SKILL.md files{commit} "
+             f"(content {lib['content_sha256'][:12]}); eval set {', '.join(md_cell(p) for p in ev['paths'])} "
+             f"(split {ev['split']}): {ev['in_scope']} in-scope and {ev['out_of_scope']} out-of-scope prompts; seed {res['seed']}.", ""]
+    if lib.get("skipped"):
+        lines += [f"{len(lib['skipped'])} SKILL.md file(s) skipped for invalid frontmatter (--invalid-frontmatter skip).", ""]
+    if lib.get("loaded_by_fallback"):
+        lines += [f"{len(lib['loaded_by_fallback'])} skill(s) loaded by fallback: {', '.join(lib['loaded_by_fallback'])}.", ""]
+    if ev.get("remapped") or ev.get("became_out_of_scope"):
+        lines += [f"{ev['remapped']} prompt(s) remapped to a renamed skill; {ev['became_out_of_scope']} scored as "
+                  "out-of-scope because their skill is absent at this release.", ""]
+    lines += ["## Metrics (in-scope prompts, 95 % bootstrap intervals)", "",
+              "| router | top-1 | recall@3 | recall@5 | MRR@10 | top-1 incl. acceptable | out-of-scope false-route |",
+              "|---|---|---|---|---|---|---|"]
+    for name, m in res["metrics"].items():
+        lines.append(f"| {name} | {pct(m['top1'])}{ci(m['top1_ci'])} | {pct(m['recall_at_3'])}{ci(m['recall_at_3_ci'])} "
+                     f"| {pct(m['recall_at_5'])} | {pct(m['mrr_at_10'])} | {pct(m['top1_lenient'])} | {pct(m['oos_false_route'])} |")
+    routers = list(res["per_kind"])
+    kinds = sorted({k for r in routers for k in res["per_kind"][r]})
+    if kinds:
+        lines += ["", "## Top-1 by kind of prompt", "", "| kind | prompts | " + " | ".join(routers) + " |",
+                  "|---|---|" + "---|" * len(routers)]
+        for k in kinds:
+            first = res["per_kind"][routers[0]][k]
+            cells = []
+            for r in routers:
+                d = res["per_kind"][r][k]
+                cells.append(pct(d["top1"]) if d["in_scope"] else f"false-route {pct(d['oos_false_route'])}")
+            lines.append(f"| {md_cell(k or '(none)')} | {first['prompts']} | " + " | ".join(cells) + " |")
+    default = "hybrid" if "hybrid" in res["per_skill"] else (routers[0] if routers else None)
+    if default:
+        worst = sorted(((v["recall"], n, v) for n, v in res["per_skill"][default].items() if v["support"]),
+                       key=lambda t: (t[0], t[1]))[:max_rows]
+        lines += ["", f"## Lowest recall ({default})", "", "| skill | support | recall | precision |", "|---|---|---|---|"]
+        lines += [f"| {md_cell(n)} | {v['support']} | {pct(v['recall'])} | {pct(v['precision'])} |" for _, n, v in worst]
+        pairs = res["confusion"][default][:max_rows]
+        if pairs:
+            lines += ["", f"## Most frequent confusions ({default})", "", "| expected | routed to | prompts |", "|---|---|---|"]
+            lines += [f"| {md_cell(p['expected'])} | {md_cell(p['selected'])} | {p['count']} |" for p in pairs]
+    counts = Counter((f["severity"], f["code"]) for f in res["findings"])
+    lines += ["", "## Findings", ""]
+    if not counts:
+        lines.append("None.")
+    else:
+        lines += ["| severity | code | count |", "|---|---|---|"]
+        lines += [f"| {s} | {c} | {n} |" for (s, c), n in sorted(counts.items(), key=lambda kv: (kv[0][0] != "error", kv[0]))]
+        errors = [f for f in res["findings"] if f["severity"] == "error"][:max_rows]
+        if errors:
+            lines += [""] + [f"- `{md_cell(f['path'])}:{f['line']}` [{f['code']}] {md_cell(f['message'])}" for f in errors]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,90 @@
+"""What a router is, and the registry that names them.
+
+A router stands in for the agent's choice: fit on the skills' texts, then give a score
+matrix (prompts x skills). Ranking, top-k, margins and abstention all derive from it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from harness.errors import HarnessError
+
+SCORE_DECIMALS = 6
+
+
+class Router(Protocol):
+    name: str
+
+    def config(self) -> dict: ...
+
+    def model_info(self) -> tuple[str | None, str | None]: ...
+
+    def fit(self, docs: Sequence[str]) -> None: ...
+
+    def score(self, queries: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass
+class RouterContext:
+    """What routers share in one run: the cache folder and one encoder per model."""
+
+    cache_dir: Path
+    model: str | None = None
+    _encoders: dict = field(default_factory=dict)
+    _cache: object = None
+
+    def encoder(self):
+        from harness.encoders import SentenceTransformerEncoder
+        if self.model not in self._encoders:
+            self._encoders[self.model] = SentenceTransformerEncoder(self.model)
+        return self._encoders[self.model]
+
+    @property
+    def cache(self):
+        from harness.cache import EmbeddingCache
+        if self._cache is None:
+            self._cache = EmbeddingCache(self.cache_dir)
+        return self._cache
+
+
+class Registry:
+    """Names -> factories. Refuses duplicates; suggests close matches for a typo."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, Callable] = {}
+
+    def register(self, name: str, factory: Callable) -> None:
+        if name in self._items:
+            raise ValueError(f"{self.kind} {name!r} is already registered")
+        self._items[name] = factory
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def get(self, name: str) -> Callable:
+        if name not in self._items:
+            close = difflib.get_close_matches(name, self.names(), n=2, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise HarnessError(f"unknown {self.kind} {name!r} (known: {', '.join(self.names())}){hint}")
+        return self._items[name]
+
+
+def rank(scores: np.ndarray, names: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k skill indices per prompt and their rounded scores. Ties break by skill name,
+    so the order of skills in the input never matters."""
+    rounded = np.round(scores.astype(np.float64), SCORE_DECIMALS)
+    order_by_name = np.argsort(np.asarray(names, dtype=object), kind="stable")
+    name_rank = np.empty(len(names), dtype=np.int64)
+    name_rank[order_by_name] = np.arange(len(names))
+    k = min(k, len(names))
+    idx = np.empty((rounded.shape[0], k), dtype=np.int64)
+    for i, row in enumerate(rounded):
+        idx[i] = np.lexsort((name_rank, -row))[:k]
+    return idx, np.take_along_axis(rounded, idx, axis=1)

@@ -1,0 +1,34 @@
+"""Dense router: cosine between sentence embeddings (cached on disk)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+
+class DenseRouter:
+    name = "dense"
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self._docs = None
+
+    @property
+    def encoder(self):
+        return self.ctx.encoder()
+
+    def config(self) -> dict:
+        return {"max_tokens": self.encoder.max_tokens}
+
+    def model_info(self):
+        return self.encoder.id, self.encoder.sha256
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.ctx.cache.embed(self.encoder, texts)
+
+    def fit(self, docs: Sequence[str]) -> None:
+        self._docs = self.embed(docs)
+
+    def score(self, queries: Sequence[str]) -> np.ndarray:
+        return self.embed(queries) @ self._docs.T
