@@ -174,29 +174,45 @@ class Scoped:
     became_out_of_scope: int
 
 
-def scope(evalset: EvalSet, present: set[str]) -> Scoped:
-    """Map renamed labels to their successors and drop labels absent at this release.
+def resolver(successors: dict[str, str | None], present: set[str]):
+    """name -> the names standing for it at a release: itself, its successor (old label,
+    newer release) or its predecessors (new label, older release); [] when absent."""
+    preds: dict[str, set[str]] = {}
+    for old, new in successors.items():
+        if new is not None:
+            preds.setdefault(new, set()).add(old)
 
-    A prompt whose expected skills are all absent is scored as out-of-scope here."""
+    def resolve(name: str) -> list[str]:
+        if name in present:
+            return [name]
+        seen, m = {name}, successors.get(name)
+        while m is not None and m not in seen:
+            if m in present:
+                return [m]
+            seen.add(m)
+            m = successors.get(m)
+        found, stack = [], [name]
+        while stack:
+            for old in sorted(preds.get(stack.pop(), ())):
+                if old not in seen:
+                    seen.add(old)
+                    (found if old in present else stack).append(old)
+        return sorted(found)
+    return resolve
+
+
+def scope(evalset: EvalSet, present: set[str]) -> Scoped:
+    """Map labels to the names present at this release (successor map, both directions)
+    and drop labels absent there. A prompt whose expected skills are all absent is scored
+    as out-of-scope for this release."""
+    resolve = resolver(evalset.successors, present)
     out, remapped, oos = [], 0, 0
     for p in evalset.prompts:
-        def fix(names):
-            res = []
-            for n in names:
-                m = n
-                seen = set()
-                while m not in present and m in evalset.successors and m not in seen:
-                    seen.add(m)
-                    m = evalset.successors[m]
-                    if m is None:
-                        break
-                if m is not None and m in present:
-                    res.append(m)
-            return tuple(dict.fromkeys(res))
-        exp, acc = fix(p.expected), fix(p.acceptable)
-        if exp != p.expected and exp and any(n not in present for n in p.expected):
+        exp = tuple(dict.fromkeys(m for n in p.expected for m in resolve(n)))
+        acc = tuple(dict.fromkeys(m for n in p.acceptable for m in resolve(n) if m not in exp))
+        if any(resolve(n) not in ([n], []) for n in p.expected):
             remapped += 1
         if p.expected and not exp:
             oos += 1
-        out.append(Prompt(p.id, p.prompt, exp, tuple(a for a in acc if a not in exp), p.kind, p.split, p.note, p.file, p.line))
+        out.append(Prompt(p.id, p.prompt, exp, acc, p.kind, p.split, p.note, p.file, p.line))
     return Scoped(out, remapped, oos)

@@ -111,7 +111,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None) -> 
         model, model_sha = router.model_info()
         router_meta.append({"name": router.name, "config": router.config(), "model": model, "model_sha256": model_sha})
         if names:
-            idx, top = rank(scores, names, TOP_K)
+            idx, top = rank(scores, [f"{d}\0{n}" for d, n in zip(docs, names)], TOP_K)
             rankings = [[names[j] for j in row] for row in idx]
         else:
             top, rankings = [[] for _ in prompts], [[] for _ in prompts]

@@ -105,8 +105,9 @@ def parse(data: bytes, path: str) -> ParsedFile:
     fm_lines = lines[1:end]
     body = "\n".join(lines[end + 1:])
     parsed = ParsedFile(None, body, end + 2, text)
-    loader = _StrictSafeLoader("\n".join(fm_lines))
+    loader = None
     try:
+        loader = _StrictSafeLoader("\n".join(fm_lines))
         try:
             value = loader.get_single_data()
         finally:
@@ -115,7 +116,7 @@ def parse(data: bytes, path: str) -> ParsedFile:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 2
         col = mark.column + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
         msg = f"frontmatter is not valid YAML (line {line}, column {col}): {problem}"
         fix = _quote_fix(fm_lines)
         if fix is not None:

@@ -135,10 +135,10 @@ def snapshot(spec: str, cache_dir: Path, max_file_bytes: int = 1 << 20) -> Snaps
         return _read_git(src, repo, ref or "HEAD", max_file_bytes)
     if ref is None:
         return _read_folder(src, src, max_file_bytes)
-    inside = _git(src, "rev-parse", "--git-dir", check=False)
+    inside = _git(src, "rev-parse", "--show-prefix", check=False)
     if inside.returncode != 0:
         raise HarnessError(f"--library {spec}: {src} is not a git repository, so it has no ref {ref!r}")
-    return _read_git(src, src, ref, max_file_bytes)
+    return _read_git(src, src, ref, max_file_bytes, inside.stdout.decode().strip())
 
 
 def resolve_commit(repo: str, ref: str) -> str:
@@ -149,7 +149,8 @@ def resolve_commit(repo: str, ref: str) -> str:
     return proc.stdout.decode().strip()
 
 
-def _read_git(spec: str, repo: str, ref: str, limit: int) -> Snapshot:
+def _read_git(spec: str, repo: str, ref: str, limit: int, prefix: str = "") -> Snapshot:
+    """Files of `ref`; with a prefix (a subfolder of the repository), only those below it."""
     commit = resolve_commit(repo, ref)
     snap = Snapshot(spec, ref, commit)
     out = _git(repo, "ls-tree", "-r", "-z", "-l", "--full-tree", commit).stdout
@@ -157,9 +158,11 @@ def _read_git(spec: str, repo: str, ref: str, limit: int) -> Snapshot:
     for rec in out.split(b"\0"):
         if not rec:
             continue
-        meta, path = rec.split(b"\t", 1)
+        meta, raw = rec.split(b"\t", 1)
         mode, kind, sha, size = meta.decode().split()
-        entries[path.decode("utf-8", "surrogateescape")] = (mode, sha, int(size) if size.isdigit() else 0)
+        path = raw.decode("utf-8", "surrogateescape")
+        if path.startswith(prefix):
+            entries[path[len(prefix):]] = (mode, sha, int(size) if size.isdigit() else 0)
     reads: dict[str, str] = {}
     for path, (mode, sha, size) in sorted(entries.items()):
         parts = path.split("/")

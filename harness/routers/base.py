@@ -76,14 +76,15 @@ class Registry:
         return self._items[name]
 
 
-def rank(scores: np.ndarray, names: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k skill indices per prompt and their rounded scores. Ties break by skill name,
-    so the order of skills in the input never matters."""
+def rank(scores: np.ndarray, tiebreak: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k skill indices per prompt and their scores rounded to 6 decimals. Equal scores
+    break by `tiebreak` (the text the router read, then the name), so neither the order of
+    skills in the input nor, for a router that reads descriptions only, their names matter."""
     rounded = np.round(scores.astype(np.float64), SCORE_DECIMALS)
-    order_by_name = np.argsort(np.asarray(names, dtype=object), kind="stable")
-    name_rank = np.empty(len(names), dtype=np.int64)
-    name_rank[order_by_name] = np.arange(len(names))
-    k = min(k, len(names))
+    order_by_key = sorted(range(len(tiebreak)), key=lambda i: tiebreak[i])
+    name_rank = np.empty(len(tiebreak), dtype=np.int64)
+    name_rank[order_by_key] = np.arange(len(tiebreak))
+    k = min(k, len(tiebreak))
     idx = np.empty((rounded.shape[0], k), dtype=np.int64)
     for i, row in enumerate(rounded):
         idx[i] = np.lexsort((name_rank, -row))[:k]

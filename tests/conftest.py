@@ -1,0 +1,49 @@
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLE = (REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle")
+RELEASES = ("release-2026-05-04", "release-2026-06-26", "release-2026-07-10", "release-2026-07-23", "release-2026-08-20")
+
+
+@pytest.fixture(scope="session")
+def bundle() -> str:
+    """The shared bundle. Its absence is a failure, not a skip: CI must have ../shared."""
+    assert BUNDLE.is_file(), f"{BUNDLE} is missing: the tests need ../shared beside the repository"
+    return os.path.relpath(BUNDLE)
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory) -> Path:
+    shared = os.environ.get("SKILL_HARNESS_TEST_CACHE")
+    if shared:
+        return Path(shared)
+    return tmp_path_factory.mktemp("cache")
+
+
+def write_skill(root: Path, rel: str, name: str | None, description: str | None, body: str = "Body text.\n",
+                extra: str = "") -> Path:
+    """A SKILL.md at root/rel/SKILL.md with the given frontmatter."""
+    folder = root / rel
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["---"]
+    if name is not None:
+        lines.append(f"name: {name}")
+    if description is not None:
+        lines.append(f"description: {description}")
+    if extra:
+        lines.append(extra.rstrip("\n"))
+    lines.append("---")
+    path = folder / "SKILL.md"
+    path.write_text("\n".join(lines) + "\n" + body, encoding="utf-8")
+    return path
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+           "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout
