@@ -52,7 +52,44 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="route labelled prompts through routers; write results, per-prompt records and a report")
     add_common(run)
     run.add_argument("--out", default="skill-harness-out", metavar="DIR", help="output folder (default ./skill-harness-out)")
+    es = sub.add_parser("eval-set", help="tools for labelled eval sets")
+    es_sub = es.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
+    chk = es_sub.add_parser("check", help="format, labels, coverage, near-duplicates, copied description text, split balance")
+    chk.add_argument("paths", nargs="+", metavar="PATH", help="JSONL file or folder")
+    chk.add_argument("--library", required=True, metavar="SRC[@REF]")
+    chk.add_argument("--min-per-skill", type=int, default=10)
+    chk.add_argument("--no-embeddings", action="store_true", help="skip the near-duplicate check (no model load)")
+    chk.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
+    chk.add_argument("--cache-dir", metavar="DIR")
+    chk.add_argument("--max-prompt-chars", type=int, default=20_000)
     return parser
+
+
+def cmd_eval_set(args) -> int:
+    from harness.cache import default_cache_dir
+    from harness.evalcheck import CheckReport, check, read_all
+    from harness.library.loader import load_library
+    from harness.registry import resolve_library
+    from harness.run import RunConfig, known_names
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    library = load_library(resolve_library(args.library), cache_dir, args.invalid_frontmatter)
+    report = CheckReport()
+    evalset = read_all(args.paths, args.max_prompt_chars, report)
+    enc = None
+    if not args.no_embeddings:
+        from harness.cache import EmbeddingCache
+        from harness.encoders import SentenceTransformerEncoder
+        enc = (EmbeddingCache(cache_dir), SentenceTransformerEncoder())
+    check(evalset, library, known_names(library, RunConfig(library=library.source, eval_sets=[], cache_dir=cache_dir)),
+          report, args.min_per_skill, enc)
+    for line in report.facts:
+        print(line)
+    for line in report.warnings:
+        print(f"warning: {line}")
+    for line in report.errors:
+        print(f"error: {line}")
+    print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    return 2 if report.errors else 0
 
 
 def run_config(args):
@@ -116,7 +153,7 @@ def strict_exit(res: dict, strict: bool) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run}
+COMMANDS = {"run": cmd_run, "eval-set": cmd_eval_set}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -52,22 +53,25 @@ class _NoProgress:
 
 
 def known_names(library: Library, cfg: RunConfig) -> set[str]:
-    """Skill names at every release of the library (tags and branches of a git source)."""
+    """Skill names at every release of the library (tags and branches of a git source):
+    folder names and frontmatter `name:` lines, read cheaply (no YAML) since only names matter."""
     from harness.library.source import _git, _is_bundle, _mirror_bundle, split_spec
     names = set(library.names)
     src, _ = split_spec(library.source)
     if library.commit is None:
         return names
     repo = _mirror_bundle(src, cfg.cache_dir) if _is_bundle(src) else src
-    refs = _git(repo, "for-each-ref", "--format=%(objectname)^{commit}", "refs/tags", "refs/heads").stdout.decode().split()
-    from harness.library.loader import build_library
-    from harness.library.source import _read_git
+    refs = _git(repo, "for-each-ref", "--format=%(objectname)", "refs/tags", "refs/heads").stdout.decode().split()
+    blobs: set[str] = set()
     for ref in sorted(set(refs)):
-        try:
-            snap = _read_git(src, repo, ref.split("^")[0], cfg.max_skill_bytes)
-        except Exception:  # a ref that is not a commit (a tag of a blob): nothing to learn from it
-            continue
-        names.update(build_library(snap, "fallback").names)
+        listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", f"{ref}^{{tree}}", check=False).stdout
+        for rec in listing.split(b"\0"):
+            meta, _, path = rec.partition(b"\t")
+            if path.endswith(b"/SKILL.md"):
+                names.add(path.split(b"/")[-2].decode("utf-8", "replace"))
+                blobs.add(meta.split()[2].decode())
+    batch = _git(repo, "cat-file", "--batch", data="".join(b + "\n" for b in sorted(blobs)).encode()).stdout
+    names.update(m.strip("\"' ") for m in re.findall(r"(?m)^name:[ \t]*(.+?)[ \t]*$", batch.decode("utf-8", "replace")))
     return names
 
 
