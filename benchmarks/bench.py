@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Benchmarks: wall-clock figures of whole CLI processes. Prints; asserts nothing.
+
+    python benchmarks/bench.py            # cold and warm `run` at release-2026-08-20
+
+Cold = empty cache (embeddings and bundle mirror); warm = the same command again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--release", default="release-2026-08-20")
+    ap.add_argument("--repeat", type=int, default=3, help="warm repetitions (the median is printed)")
+    args = ap.parse_args()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        run = [sys.executable, "-m", "harness", "run", "--library", f"{os.path.relpath(BUNDLE, REPO)}@{args.release}",
+               "--eval-set", "eval_sets/agent-toolkit-for-aws", "--cache-dir", f"{tmp}/cache", "--out", f"{tmp}/out"]
+        cold = timed(run, env)
+        warm = sorted(timed(run, env) for _ in range(args.repeat))[args.repeat // 2]
+        print(f"run {args.release}, all built-in routers, repository eval set, 2-core figures on this machine:")
+        print(f"  cold (empty cache): {cold:6.1f} s   target <= 30 s")
+        print(f"  warm (median of {args.repeat}): {warm:6.1f} s   target <= 5 s")
+
+
+if __name__ == "__main__":
+    main()
