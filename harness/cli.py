@@ -25,6 +25,13 @@ def _default_path(rel: str) -> str:
     raise HarnessError(f"no --library/--eval-set given and the example {rel} is not found: run from the repository or pass them")
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line (the full usage is one `--help` away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def add_common(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("library and prompts")
     g.add_argument("--library", metavar="SRC[@REF]", help="a folder, git repository or bundle, at a tag/branch/commit, "
@@ -46,7 +53,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="skill-harness", description="How does an agent route your skill library?")
+    parser = Parser(prog="skill-harness", description="How does an agent route your skill library?")
     parser.add_argument("--version", action="version", version=f"skill-harness {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="route labelled prompts through routers; write results, per-prompt records and a report")

@@ -56,7 +56,7 @@ def known_names(library: Library, cfg: RunConfig) -> set[str]:
     """Skill names at every release of the library (tags and branches of a git source):
     folder names and frontmatter `name:` lines, read cheaply (no YAML) since only names matter."""
     from harness.library.source import _git, _is_bundle, _mirror_bundle, split_spec
-    names = set(library.names)
+    names = set(library.names) | {path.split("/")[-2] for path in library.skipped if "/" in path}
     src, _ = split_spec(library.source)
     if library.commit is None:
         return names
