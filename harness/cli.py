@@ -52,6 +52,14 @@ def add_common(p: argparse.ArgumentParser) -> None:
     lim.add_argument("--max-eval-bytes", type=int, default=64 << 20, help="largest eval-set file (default 64 MiB)")
 
 
+def add_graph_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("routing graph")
+    g.add_argument("--steal-share", type=float, default=0.2, help="collision when B wins this share of A's prompts (default 0.2)")
+    g.add_argument("--near-margin", type=float, default=0.05, help="relative score margin that counts as a near miss (default 0.05)")
+    g.add_argument("--near-share", type=float, default=0.3, help="collision when this share of A's wins are near misses (default 0.3)")
+    g.add_argument("--similar-k", type=int, default=3, help="similar edges: k nearest skills by description (default 3)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="skill-harness", description="How does an agent route your skill library?")
     parser.add_argument("--version", action="version", version=f"skill-harness {__version__}")
@@ -59,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="route labelled prompts through routers; write results, per-prompt records and a report")
     add_common(run)
     run.add_argument("--out", default="skill-harness-out", metavar="DIR", help="output folder (default ./skill-harness-out)")
+    add_graph_options(run)
+    graph = sub.add_parser("graph", help="the routing graph: collisions with evidence, orphans, magnets, exports")
+    add_common(graph)
+    graph.add_argument("--out", default="skill-harness-out", metavar="DIR")
+    add_graph_options(graph)
     es = sub.add_parser("eval-set", help="tools for labelled eval sets")
     es_sub = es.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
     chk = es_sub.add_parser("check", help="format, labels, coverage, near-duplicates, copied description text, split balance")
@@ -130,9 +143,32 @@ def cmd_run(args) -> int:
     check_out_dir(Path(args.out))
     with progress() as prog:
         result = execute(cfg, prog)
-    written = write_run(Path(args.out), result)
+        prog.step("building the routing graph")
+        graph = make_graph(result, args)
+    written = write_run(Path(args.out), result, graph)
     print_summary(result.results, args.out, written)
+    if args.command == "graph":
+        print_graph_summary(graph)
     return strict_exit(result.results, args.strict)
+
+
+def make_graph(result, args):
+    from harness.graph.build import build_graph
+    from harness.graph.collisions import Thresholds
+    encoder, cache = result.encoder()
+    th = Thresholds(steal_share=args.steal_share, near_margin=args.near_margin, near_share=args.near_share)
+    return build_graph(result, result.library, k=args.similar_k, th=th, prompts=result.prompts,
+                       encoder=encoder, cache=cache)
+
+
+def print_graph_summary(graph: dict) -> None:
+    col, orph = graph["collisions"], graph["orphans"]
+    print(f"collisions: {sum(c['severity'] == 'high' for c in col)} high, {sum(c['severity'] == 'medium' for c in col)} medium, "
+          f"{sum(c['severity'] == 'low' for c in col)} low")
+    for c in col[:5]:
+        print(f"  {c['severity']:<6} {c['victim']} -> {c['thief']}  (score {c['score']:.2f}, shared: {', '.join(c['shared_terms'][:3])})")
+    print(f"orphans: {len(orph['unlabelled'])} unlabelled, {len(orph['never_chosen'])} never chosen, "
+          f"{len(orph['shadowed'])} shadowed; magnets: {len(orph['magnets'])}")
 
 
 def print_summary(res: dict, out: str, written: list[str]) -> None:
@@ -160,7 +196,7 @@ def strict_exit(res: dict, strict: bool) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "eval-set": cmd_eval_set}
+COMMANDS = {"run": cmd_run, "graph": cmd_run, "eval-set": cmd_eval_set}
 
 
 def main(argv: list[str] | None = None) -> int:

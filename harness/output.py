@@ -39,14 +39,21 @@ def write_parquet(records: list[dict], path: Path) -> bool:
     return True
 
 
-def write_run(out: Path, result, extra: dict[str, str] | None = None) -> list[str]:
+def write_run(out: Path, result, graph: dict | None = None, extra: dict[str, str] | None = None) -> list[str]:
     """Everything lands at once; returns the file names written."""
+    from harness.graph.export import graph_files
+    from harness.graph.report import render_graph_md
     with atomic_dir(out) as tmp:
         (tmp / "results.json").write_text(dumps(result.results), encoding="utf-8")
         (tmp / "timings.json").write_text(dumps(result.timings), encoding="utf-8")
         (tmp / "per_prompt.csv").write_text(per_prompt_csv(result.records), encoding="utf-8")
         write_parquet(result.records, tmp / "per_prompt.parquet")
-        (tmp / "report.md").write_text(render_report(result.results), encoding="utf-8")
+        report = render_report(result.results)
+        if graph is not None:
+            report += render_graph_md(graph)
+            for name, text in graph_files(graph).items():
+                (tmp / name).write_text(text, encoding="utf-8")
+        (tmp / "report.md").write_text(report, encoding="utf-8")
         for name, text in (extra or {}).items():
             (tmp / name).write_text(text, encoding="utf-8")
         written = sorted(p.name for p in tmp.iterdir())

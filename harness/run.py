@@ -45,6 +45,13 @@ class RunResult:
     records: list[dict]
     library: Library
     timings: dict
+    prompts: dict[str, str] = field(default_factory=dict)
+    context: RouterContext | None = None
+
+    def encoder(self):
+        """The run's encoder and embedding cache, when a dense router ran (else None, None)."""
+        used = any(r["model"] for r in self.results["routers"])
+        return (self.context.encoder(), self.context.cache) if used and self.context else (None, None)
 
 
 class _NoProgress:
@@ -150,7 +157,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None) -> 
         "per_skill": skills_out, "confusion": conf,
         "findings": [f.to_dict() for f in sort_findings(findings)],
     }
-    return RunResult(results, records, library, timings)
+    return RunResult(results, records, library, timings, {p.id: p.prompt for p in prompts}, ctx)
 
 
 def _metrics(prompts, rankings, selected, seed):

@@ -44,8 +44,11 @@ def test_no_argument_run_uses_the_example_and_reports_planted_findings(tmp_path,
     assert ("drifted-copy", "forge-secrets") in codes
     assert ("invalid-yaml", "forge-oncall") in codes
     assert ("description-truncated", "forge-ci-pipelines") in codes
-    assert sorted(p.name for p in out.iterdir()) == ["per_prompt.csv", "per_prompt.parquet", "report.md",
-                                                     "results.json", "timings.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["collisions.json", "graph.graphml", "graph.json", "graph.svg",
+                                                     "orphans.json", "per_prompt.csv", "per_prompt.parquet",
+                                                     "report.md", "results.json", "timings.json"]
+    report = (out / "report.md").read_text()
+    assert "## Collisions" in report and "forge-schema-changes | forge-db-migrations" in report
 
 
 def test_real_release_run_is_byte_identical_twice_and_from_another_path(tmp_path, bundle, cache_dir):
@@ -53,8 +56,8 @@ def test_real_release_run_is_byte_identical_twice_and_from_another_path(tmp_path
     a, b = tmp_path / "a", tmp_path / "b"
     assert cli("run", "--library", lib, "--eval-set", "eval_sets/agent-toolkit-for-aws", "--out", str(a), cache=cache_dir).returncode == 0
     assert cli("run", "--library", lib, "--eval-set", "eval_sets/agent-toolkit-for-aws", "--out", str(b), cache=cache_dir).returncode == 0
-    assert (a / "results.json").read_bytes() == (b / "results.json").read_bytes()
-    assert (a / "per_prompt.csv").read_bytes() == (b / "per_prompt.csv").read_bytes()
+    for name in ("results.json", "per_prompt.csv", "report.md", "graph.json", "graph.graphml", "graph.svg", "collisions.json"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
     res = json.loads((a / "results.json").read_text())
     assert res["library"]["skills"] == 123 and res["library"]["skill_files"] == 152
     assert set(res["metrics"]) == {"tfidf", "bm25", "dense", "hybrid"}
@@ -65,7 +68,8 @@ def test_real_release_run_is_byte_identical_twice_and_from_another_path(tmp_path
     c = tmp_path / "c"
     proc = cli("run", "--library", lib, "--eval-set", "eval_sets/agent-toolkit-for-aws", "--out", str(c), cwd=other, cache=cache_dir)
     assert proc.returncode == 0, proc.stderr
-    assert (a / "results.json").read_bytes() == (c / "results.json").read_bytes()
+    for name in ("results.json", "report.md", "graph.graphml", "graph.svg"):
+        assert (a / name).read_bytes() == (c / name).read_bytes(), name
 
 
 @pytest.mark.parametrize("args,needles", [

@@ -1,0 +1,102 @@
+"""Assemble the routing graph of a run: nodes, typed weighted edges, collisions, orphans."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from harness.exclusions import parse_exclusions
+from harness.graph.collisions import Thresholds, find_collisions
+from harness.graph.orphans import find_orphans
+from harness.graph.signals import pair_stats, support
+from harness.graph.terms import TermIndex
+
+
+def references(library) -> list[tuple[str, str]]:
+    """(A, B) where A's description or body names skill B: a hyphenated name as a word,
+    a one-word name only as `name` in backticks or followed by "skill"."""
+    out = []
+    for a in library.skills:
+        text = a.description + "\n" + a.body
+        for b in library.names:
+            if b == a.name:
+                continue
+            if "-" in b:
+                hit = re.search(r"(?<![\w/-])" + re.escape(b) + r"(?![\w-])", text)
+            else:
+                hit = re.search(r"`" + re.escape(b) + r"`|\b" + re.escape(b) + r"\s+skill\b", text)
+            if hit:
+                out.append((a.name, b))
+    return out
+
+
+def exclusion_edges(library, terms: TermIndex, domain_min: float = 0.15) -> list[dict]:
+    known = set(library.names)
+    edges = []
+    for s in library.skills:
+        for ex in parse_exclusions(s.name, s.description, known):
+            named = [t for t in ex.targets if t in known]
+            for t in named:
+                edges.append({"source": s.name, "target": t, "type": "excludes", "weight": 1.0, "how": "names", "clause": ex.text})
+            if named or not ex.topic:
+                continue
+            q = terms.vec.transform([ex.topic])
+            sims = (q @ terms.matrix.T).toarray()[0]
+            sims[terms.pos[s.name]] = 0
+            j = int(np.argmax(sims)) if len(sims) else -1
+            if j >= 0 and sims[j] >= domain_min:
+                edges.append({"source": s.name, "target": terms.names[j], "type": "excludes", "weight": round(float(sims[j]), 4),
+                              "how": "domain", "clause": ex.text})
+    return edges
+
+
+def build_graph(result, library, k: int = 3, similar_min: float | None = None, th: Thresholds = Thresholds(),
+                prompts: dict[str, str] | None = None, encoder=None, cache=None) -> dict:
+    res, records = result.results, result.records
+    names = library.names
+    routers = [r["name"] for r in res["routers"]]
+    default = "hybrid" if "hybrid" in routers else (routers[0] if routers else "")
+    terms = TermIndex(names, [s.description for s in library.skills])
+    if encoder is not None and cache is not None and names:
+        emb = cache.embed(encoder, [s.text(res["fields"]) for s in library.skills])
+        sim, how, floor = emb @ emb.T, "dense", 0.5 if similar_min is None else similar_min
+    else:
+        sim, how, floor = terms.similarity(), "tfidf", 0.2 if similar_min is None else similar_min
+    edges = []
+    for i, a in enumerate(names):
+        order = [j for j in np.lexsort((np.arange(len(names)), -np.round(sim[i], 6))) if j != i][:k]
+        edges += [{"source": a, "target": names[j], "type": "similar", "weight": round(float(sim[i, j]), 4), "how": how}
+                  for j in order if sim[i, j] >= floor]
+    for r in routers:
+        sup = support(records, r)
+        for pair in res["confusion"].get(r, []):
+            n = sup.get(pair["expected"], 0)
+            edges.append({"source": pair["expected"], "target": pair["selected"], "type": "confused", "router": r,
+                          "weight": round(pair["count"] / n, 4) if n else 0.0, "count": pair["count"]})
+        for (a, b), st in sorted(pair_stats(records, th.near_margin).get(r, {}).items()):
+            if st.near_miss:
+                edges.append({"source": a, "target": b, "type": "near-miss", "router": r, "count": len(st.near_miss),
+                              "weight": round(len(st.near_miss) / max(sup.get(a, 0), 1), 4)})
+    edges += [{"source": a, "target": b, "type": "references", "weight": 1.0} for a, b in references(library)]
+    excl = exclusion_edges(library, terms)
+    edges += excl
+    excludes: dict[tuple[str, str], list[str]] = {}
+    for e in excl:
+        excludes.setdefault((e["source"], e["target"]), []).append(e["clause"])
+    prompts = prompts or {}
+    collisions = find_collisions(records, routers, default, prompts, terms, excludes, th)
+    orphans = find_orphans(records, names, default)
+    per_skill = res["per_skill"].get(default, {})
+    tokens = encoder.count_tokens([s.text(res["fields"]) for s in library.skills]) if encoder is not None else [None] * len(names)
+    nodes = []
+    for s, t in zip(library.skills, tokens):
+        ps = per_skill.get(s.name, {})
+        nodes.append({"id": s.name, "plugin": s.plugin, "copies": len(s.copies), "description_chars": len(s.description),
+                      "description_tokens": t, "truncated": bool(t is not None and t > encoder.max_tokens),
+                      "support": ps.get("support", 0), "recall": ps.get("recall"), "precision": ps.get("precision")})
+    edges.sort(key=lambda e: (e["type"], e.get("router", ""), e["source"], e["target"], e.get("how", "")))
+    meta = {"library": res["library"], "eval_set_sha256": res["eval_set"]["sha256"], "default_router": default,
+            "routers": routers, "similar": {"k": k, "min": floor, "how": how},
+            "thresholds": th.__dict__}
+    return {"meta": meta, "nodes": nodes, "edges": edges, "collisions": collisions, "orphans": orphans}

@@ -1,0 +1,83 @@
+"""Collisions: B takes A's prompts (or nearly does), with evidence, cause and a fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.graph.signals import pair_stats, support
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    steal_share: float = 0.2     # B wins at least this share of A's prompts ...
+    min_prompts: int = 2         # ... and at least this many
+    near_margin: float = 0.05    # A wins with B second within this relative margin ...
+    near_share: float = 0.3      # ... on at least this share of A's prompts
+    high_share: float = 0.3      # default router steals this share and most routers agree: high
+
+
+def find_collisions(records: list[dict], routers: list[str], default: str, prompts: dict[str, str],
+                    terms, excludes: dict[tuple[str, str], list[str]], th: Thresholds = Thresholds()) -> list[dict]:
+    stats = pair_stats(records, th.near_margin)
+    pairs = sorted({p for r in routers for p in stats.get(r, {})})
+    out = []
+    for a, b in pairs:
+        per_router, flagged = {}, []
+        for r in routers:
+            n = support(records, r).get(a, 0)
+            st = stats.get(r, {}).get((a, b))
+            if not n or st is None:
+                continue
+            steal, near = len(st.stolen) / n, len(st.near_miss) / n
+            hit = (steal >= th.steal_share and len(st.stolen) >= th.min_prompts) or \
+                  (near >= th.near_share and len(st.near_miss) >= th.min_prompts)
+            per_router[r] = {"support": n, "stolen": len(st.stolen), "steal_share": round(steal, 4),
+                             "near_miss": len(st.near_miss), "near_miss_share": round(near, 4), "flagged": hit}
+            if hit:
+                flagged.append(r)
+        if not flagged:
+            continue
+        agreement = len(flagged) / len(routers)
+        steal_mean = sum(v["steal_share"] for v in per_router.values()) / len(routers)
+        near_mean = sum(v["near_miss_share"] for v in per_router.values()) / len(routers)
+        score = round(steal_mean + 0.5 * near_mean, 4)
+        d = per_router.get(default, {})
+        if d.get("flagged") and d.get("steal_share", 0) >= th.high_share and agreement >= 0.5:
+            severity = "high"
+        elif d.get("flagged"):
+            severity = "medium"
+        else:
+            severity = "low"
+        ref = default if default in flagged else flagged[0]
+        st = stats[ref].get((a, b))
+        evidence = [{"id": i, "prompt": prompts[i], "how": how} for how, ids in
+                    (("stolen", st.stolen if st else []), ("near-miss", st.near_miss if st else [])) for i in ids]
+        shared = terms.shared(a, b)
+        a_excl, b_excl = excludes.get((a, b), []), excludes.get((b, a), [])
+        out.append({
+            "victim": a, "thief": b, "severity": severity, "score": score, "agreement": round(agreement, 4),
+            "reference_router": ref,
+            "signals": {"steal": round(steal_mean, 4), "near_miss": round(0.5 * near_mean, 4)},
+            "routers": per_router, "evidence": evidence, "shared_terms": [t for t, _ in shared],
+            "shared_term_weights": dict(shared),
+            "excludes": {"victim_excludes_thief": a_excl, "thief_excludes_victim": b_excl},
+            "suggestion": suggest(a, b, shared, a_excl, b_excl, terms, [prompts[i] for i in (st.stolen if st else [])]),
+        })
+    rank = {"high": 0, "medium": 1, "low": 2}
+    return sorted(out, key=lambda c: (rank[c["severity"]], -c["score"], c["victim"], c["thief"]))
+
+
+def suggest(a: str, b: str, shared, a_excl, b_excl, terms, stolen_prompts) -> str:
+    words = ", ".join(f"'{t}'" for t, _ in shared[:3])
+    missing = terms.missing_terms(a, stolen_prompts)
+    case = ", ".join(terms.distinctive(a, b)) or f"{a}'s requests"
+    if b_excl:
+        return (f"{b}'s description already excludes {a}'s requests, yet still wins them: the excluded words "
+                f"attract prompts in an embedding. Name {a} in the clause without repeating its terms"
+                + (f" ({words})" if words else "") + ".")
+    if missing:
+        return (f"Add the words {a}'s users write but its description lacks ({', '.join(missing[:4])}) to {a}, "
+                f"and add to {b}: \"Not for {case}; use {a}.\"")
+    if words:
+        return f"Narrow {b}'s description where it repeats {a}'s terms ({words}), or add to {b}: \"Not for {case}; use {a}.\""
+    return f"Add to {b}'s description an exclusion that names {a}: \"Not for {case}; use {a}.\""

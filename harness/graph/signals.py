@@ -1,0 +1,54 @@
+"""Per-router pair statistics from a run's records: who wins whose prompts, by how much."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PairStats:
+    stolen: list[str] = field(default_factory=list)      # prompt ids of A's won by B
+    near_miss: list[str] = field(default_factory=list)   # A won, B second within the margin
+
+
+def relative_margin(top: list) -> float | None:
+    if len(top) < 2:
+        return None
+    s1, s2 = top[0][1], top[1][1]
+    return (s1 - s2) / abs(s1) if s1 else 0.0
+
+
+def pair_stats(records: list[dict], near_margin: float) -> dict[str, dict[tuple[str, str], PairStats]]:
+    """router -> (A, B) -> stats, over in-scope prompts; A is the prompt's first expected skill."""
+    out: dict[str, dict[tuple[str, str], PairStats]] = defaultdict(lambda: defaultdict(PairStats))
+    for r in sorted(records, key=lambda r: (r["router"], r["id"])):
+        if not r["in_scope"] or not r["top"]:
+            continue
+        a, sel = r["expected"][0], r["selected"]
+        if sel not in r["expected"] and sel not in r["acceptable"]:
+            out[r["router"]][(a, sel)].stolen.append(r["id"])
+        elif sel in r["expected"] and len(r["top"]) > 1:
+            second = r["top"][1][0]
+            m = relative_margin(r["top"])
+            if second not in r["expected"] and second not in r["acceptable"] and m is not None and m <= near_margin:
+                out[r["router"]][(a, second)].near_miss.append(r["id"])
+    return out
+
+
+def support(records: list[dict], router: str) -> dict[str, int]:
+    s: dict[str, int] = defaultdict(int)
+    for r in records:
+        if r["router"] == router and r["in_scope"]:
+            s[r["expected"][0]] += 1
+    return s
+
+
+def wins(records: list[dict]) -> dict[str, set[str]]:
+    """skill -> routers under which it was top-1 for at least one in-scope prompt (winning
+    out-of-scope prompts is a false route, not a reason to exist)."""
+    w: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        if r["selected"] is not None and r["in_scope"]:
+            w[r["selected"]].add(r["router"])
+    return w

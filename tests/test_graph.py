@@ -1,0 +1,149 @@
+"""The routing graph: planted phenomena of the example library, exports, invariants."""
+
+import io
+import json
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+from conftest import REPO
+from harness.evalset import EvalSet, Prompt, load_eval_sets
+from harness.graph.build import build_graph
+from harness.graph.export import graph_files
+from harness.library.loader import build_library, load_library
+from harness.library.source import Snapshot
+from harness.run import RunConfig, route
+
+EXAMPLE_EVAL = str(REPO / "eval_sets" / "example")
+
+
+@pytest.fixture(scope="module")
+def example_graphs(cache_dir):
+    out = {}
+    for v in ("v1", "v2"):
+        lib = load_library(str(REPO / "skills" / "example" / v), cache_dir)
+        cfg = RunConfig(library=v, eval_sets=[EXAMPLE_EVAL], cache_dir=cache_dir)
+        res = route(cfg, lib, load_eval_sets([EXAMPLE_EVAL]))
+        enc, cache = res.encoder()
+        out[v] = build_graph(res, lib, prompts=res.prompts, encoder=enc, cache=cache)
+    return out
+
+
+def pairs(graph, severity):
+    return {(c["victim"], c["thief"]) for c in graph["collisions"] if c["severity"] == severity}
+
+
+def test_planted_collisions_and_nothing_else_at_top_severity(example_graphs):
+    common = {("forge-schema-changes", "forge-db-migrations"), ("forge-toolbox", "forge-logs")}
+    assert pairs(example_graphs["v1"], "high") == common | {("forge-flaky-tests", "forge-test-runner")}
+    assert pairs(example_graphs["v2"], "high") == common | {("forge-artifacts", "forge-cache")}
+
+
+def test_collision_evidence_terms_and_suggestion(example_graphs):
+    c = next(c for c in example_graphs["v2"]["collisions"] if c["victim"] == "forge-schema-changes")
+    assert c["thief"] == "forge-db-migrations" and c["agreement"] == 1.0
+    assert c["routers"]["hybrid"]["stolen"] >= 6 and c["routers"]["hybrid"]["support"] == 10
+    stolen = [e for e in c["evidence"] if e["how"] == "stolen"]
+    assert stolen and all(e["id"].startswith("forge-schema-changes-") and e["prompt"] for e in stolen)
+    assert c["shared_terms"] and "forge-db-migrations" in c["suggestion"]
+
+
+def test_planted_orphan_exclusion_and_reference(example_graphs):
+    g = example_graphs["v2"]
+    assert [o["skill"] for o in g["orphans"]["never_chosen"]] == ["forge-toolbox"]
+    assert {(o["skill"], o["by"]) for o in g["orphans"]["shadowed"]} >= {("forge-toolbox", "forge-logs")}
+    assert g["orphans"]["unlabelled"] == []
+    excl = {(e["source"], e["target"], e["how"]) for e in g["edges"] if e["type"] == "excludes"}
+    assert ("forge-deploy", "forge-rollback", "names") in excl
+    refs = {(e["source"], e["target"]) for e in g["edges"] if e["type"] == "references"}
+    assert ("forge-onboarding", "forge-secrets") in refs
+    rollback = [r for r in g["edges"] if r["type"] == "confused" and r["router"] == "hybrid"
+                and r["source"] == "forge-rollback" and r["target"] == "forge-deploy"]
+    assert not rollback or rollback[0]["weight"] < 0.2   # the exclusion sends rollbacks where they belong
+    node = next(n for n in g["nodes"] if n["id"] == "forge-ci-pipelines")
+    assert node["truncated"] and node["description_tokens"] > 256
+
+
+def test_exports_load_and_are_deterministic(example_graphs):
+    files = graph_files(example_graphs["v2"])
+    g = nx.read_graphml(io.BytesIO(files["graph.graphml"].encode()))
+    assert g.number_of_nodes() == 17
+    data = json.loads(files["graph.json"])
+    assert data["directed"] and len(data["nodes"]) == 17 and data["links"]
+    assert files["graph.svg"].startswith("<?xml") and "<script" not in files["graph.svg"]
+    assert graph_files(example_graphs["v2"]) == files
+
+
+@pytest.mark.parametrize("release,nodes", [("release-2026-08-20", 123), ("release-2026-06-26", 85)])
+def test_real_release_graphml_node_counts(bundle, cache_dir, release, nodes):
+    lib = load_library(f"{bundle}@{release}", cache_dir)
+    ev = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
+    res = route(RunConfig(library=release, eval_sets=[], routers=["bm25"], cache_dir=cache_dir), lib, ev)
+    g = nx.read_graphml(io.BytesIO(graph_files(build_graph(res, lib, prompts=res.prompts))["graph.graphml"].encode()))
+    assert g.number_of_nodes() == nodes
+
+
+WORDS = ["deploy", "cache", "secret", "rotate", "backup", "schema", "index", "alert", "queue", "token",
+         "bucket", "image", "build", "test", "metric", "trace", "table", "stream"]
+
+
+def lib_of(skills):
+    return build_library(Snapshot("mem", None, None, {f"s/{n}/SKILL.md": f"---\nname: {n}\ndescription: {d}\n---\n".encode()
+                                                      for n, d in skills}))
+
+
+def graph_of(skills, prompts):
+    cfg = RunConfig(library="mem", eval_sets=["mem"], routers=["tfidf", "bm25"], fields="description")
+    lib = lib_of(skills)
+    res = route(cfg, lib, EvalSet(["mem"], prompts))
+    return build_graph(res, lib, prompts=res.prompts)
+
+
+def shape(g, rename=lambda n: n):
+    edges = sorted((e["type"], e.get("router", ""), rename(e["source"]), rename(e["target"]), e["weight"]) for e in g["edges"])
+    cols = sorted((rename(c["victim"]), rename(c["thief"]), c["severity"], c["score"]) for c in g["collisions"])
+    return edges, cols
+
+
+@st.composite
+def worlds(draw):
+    n = draw(st.integers(2, 5))
+    descs = [" ".join(draw(st.lists(st.sampled_from(WORDS), min_size=2, max_size=5))) for _ in range(n)]
+    assume(len(set(descs)) == n)
+    skills = [(f"skill-{i}", d) for i, d in enumerate(descs)]
+    prompts = [Prompt(f"p{j:02d}", " ".join(draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=4))),
+                      (draw(st.sampled_from([s for s, _ in skills])),)) for j in range(draw(st.integers(4, 14)))]
+    return skills, prompts, draw(st.randoms(use_true_random=False))
+
+
+@settings(max_examples=40, deadline=None)
+@given(worlds())
+def test_permuting_or_renaming_skills_keeps_the_graph_shape(world):
+    skills, prompts, rnd = world
+    base = shape(graph_of(skills, prompts))
+    perm = skills[:]
+    rnd.shuffle(perm)
+    assert shape(graph_of(perm, prompts)) == base
+    new = {n: f"other-{i}-{rnd.randrange(999)}" for i, (n, _) in enumerate(skills)}
+    back = {v: k for k, v in new.items()}
+    renamed = graph_of([(new[n], d) for n, d in skills], [Prompt(p.id, p.prompt, tuple(new[e] for e in p.expected)) for p in prompts])
+    assert shape(renamed, lambda n: back[n]) == base
+
+
+def test_a_library_of_one_skill_has_no_collisions():
+    g = graph_of([("only", "deploy build image")], [Prompt("a", "deploy", ("only",)), Prompt("b", "weather", ())])
+    assert g["collisions"] == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(worlds())
+def test_an_exact_duplicate_description_collides(world):
+    skills, prompts, rnd = world
+    victim, desc = skills[0]
+    twin = f"twin-{rnd.randrange(10**6)}"
+    mine = [Prompt(f"v{i}", f"{desc} please", (victim,)) for i in range(3)]
+    g = graph_of(skills + [(twin, desc)], prompts + mine)
+    found = {frozenset((c["victim"], c["thief"])) for c in g["collisions"]}
+    assert frozenset((victim, twin)) in found
