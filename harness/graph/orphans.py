@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter, defaultdict
 
 from harness.graph.signals import wins
@@ -35,11 +36,14 @@ def find_orphans(records: list[dict], names: list[str], default: str, shadow_sha
         (thief, k), = sorted(taken_by[n].items(), key=lambda kv: (-kv[1], kv[0]))[:1]
         if k / labelled[n] > shadow_share:
             shadowed.append({"skill": n, "by": thief, "share": round(k / labelled[n], 4), "prompts": labelled[n]})
+    # a magnet takes far more than a typical skill does: mean + 2 standard deviations over all skills
+    taken = [sum(magnet_from[n].values()) for n in names]
+    bar = max(magnet_min, (sum(taken) / len(taken) + 2 * statistics.pstdev(taken)) if taken else 0)
     magnets = []
     for n, src in magnet_from.items():
         total = sum(src.values())
-        if total >= magnet_min and len(src) >= magnet_sources:
+        if total >= bar and len(src) >= magnet_sources:
             magnets.append({"skill": n, "taken": total, "from": dict(sorted(src.items(), key=lambda kv: (-kv[1], kv[0]))),
                             "own_prompts": labelled[n]})
     magnets.sort(key=lambda m: (-m["taken"], m["skill"]))
-    return {"router": default, "unlabelled": unlabelled, "never_chosen": never, "shadowed": shadowed, "magnets": magnets}
+    return {"router": default, "magnet_bar": round(bar, 2), "unlabelled": unlabelled, "never_chosen": never, "shadowed": shadowed, "magnets": magnets}

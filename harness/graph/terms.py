@@ -39,7 +39,8 @@ class TermIndex:
     def distinctive(self, name: str, other: str, top: int = 3) -> list[str]:
         """The heaviest terms of `name`'s description that `other`'s lacks."""
         wo = self.weights(other)
-        ranked = sorted(((w, t) for t, w in self.weights(name).items() if t not in wo), key=lambda x: (-x[0], x[1]))
+        ranked = sorted(((w, t) for t, w in self.weights(name).items() if t not in wo and " " not in t),
+                        key=lambda x: (-x[0], x[1]))
         out: list[str] = []
         for _, t in ranked:
             if not any(t in o or o in t for o in out):
