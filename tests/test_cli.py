@@ -104,3 +104,22 @@ def test_out_refuses_a_foreign_folder(tmp_path, cache_dir):
     (foreign / "keep.txt").write_text("mine")
     one_line_error(cli("run", "--router", "bm25", "--out", str(foreign), cache=cache_dir), "refusing to replace")
     assert (foreign / "keep.txt").read_text() == "mine"
+
+
+def test_eval_set_check_passes_on_the_aws_set(bundle, cache_dir):
+    proc = subprocess.run([sys.executable, "-m", "harness", "eval-set", "check", "eval_sets/agent-toolkit-for-aws",
+                           "--library", f"{bundle}@release-2026-08-20", "--cache-dir", str(cache_dir)],
+                          cwd=REPO, capture_output=True, text=True, env=ENV, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "coverage: 123/123 skills have at least 10 prompts" in proc.stdout
+    assert proc.stdout.strip().endswith("0 error(s), 0 warning(s)")
+
+
+def test_eval_set_check_reports_every_broken_line(tmp_path, cache_dir):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "prompt": "x", "expected": ["forge-deplyo"]}\n{oops\n{"id": "a", "prompt": "y", "expected": []}\n')
+    proc = subprocess.run([sys.executable, "-m", "harness", "eval-set", "check", str(bad), "--library", "skills/example/v2",
+                           "--no-embeddings", "--cache-dir", str(cache_dir)], cwd=REPO, capture_output=True, text=True, env=ENV)
+    assert proc.returncode == 2
+    assert "bad.jsonl:2: bad JSON" in proc.stdout and "bad.jsonl:3: duplicate id 'a'" in proc.stdout
+    assert "label 'forge-deplyo' names no skill of this library; did you mean 'forge-deploy'?" in proc.stdout
