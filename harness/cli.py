@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(graph)
     graph.add_argument("--out", default="skill-harness-out", metavar="DIR")
     add_graph_options(graph)
+    cmp = sub.add_parser("compare", help="what changed between two runs or two releases; a CI gate")
+    cmp.add_argument("base", metavar="BASE", help="a results folder, or a library SRC@REF to run now")
+    cmp.add_argument("head", metavar="HEAD", help="a results folder, or a library SRC@REF to run now")
+    add_common(cmp)
+    add_graph_options(cmp)
+    cmp.add_argument("--out", default="skill-harness-compare", metavar="DIR", help="compare.json, compare.md (and the runs)")
+    cmp.add_argument("--fail-on", metavar="POLICY", help="e.g. top1-drop>1.0,sig:recall3-drop>0,skill-recall-drop>10,new-collision,new-orphan")
+    cmp.add_argument("--allow-mismatch", metavar="DIMS", help="comma list of intended differences: eval-set, labels, routers, model, seed, fields, split")
+    cmp.add_argument("--gate-router", metavar="NAME", help="router the policy reads (default: hybrid)")
     es = sub.add_parser("eval-set", help="tools for labelled eval sets")
     es_sub = es.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
     chk = es_sub.add_parser("check", help="format, labels, coverage, near-duplicates, copied description text, split balance")
@@ -134,31 +143,23 @@ def run_config(args):
                      max_eval_bytes=args.max_eval_bytes)
 
 
+def graph_options(args):
+    from harness.pipeline import GraphOptions
+    return GraphOptions(args.steal_share, args.near_margin, args.near_share, args.similar_k)
+
+
 def cmd_run(args) -> int:
-    from harness.output import write_run
-    from harness.progress import progress
-    from harness.run import execute
-    cfg = run_config(args)
     from harness.atomic import check_out_dir
+    from harness.pipeline import run_release
+    from harness.progress import progress
+    cfg = run_config(args)
     check_out_dir(Path(args.out))
     with progress() as prog:
-        result = execute(cfg, prog)
-        prog.step("building the routing graph")
-        graph = make_graph(result, args)
-    written = write_run(Path(args.out), result, graph)
+        result, graph, written = run_release(cfg, Path(args.out), graph_options(args), prog)
     print_summary(result.results, args.out, written)
     if args.command == "graph":
         print_graph_summary(graph)
     return strict_exit(result.results, args.strict)
-
-
-def make_graph(result, args):
-    from harness.graph.build import build_graph
-    from harness.graph.collisions import Thresholds
-    encoder, cache = result.encoder()
-    th = Thresholds(steal_share=args.steal_share, near_margin=args.near_margin, near_share=args.near_share)
-    return build_graph(result, result.library, k=args.similar_k, th=th, prompts=result.prompts,
-                       encoder=encoder, cache=cache)
 
 
 def print_graph_summary(graph: dict) -> None:
@@ -196,7 +197,12 @@ def strict_exit(res: dict, strict: bool) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "graph": cmd_run, "eval-set": cmd_eval_set}
+def cmd_compare(args) -> int:
+    from harness.compare.command import run_compare
+    return run_compare(args)
+
+
+COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "eval-set": cmd_eval_set}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,8 +12,9 @@ from harness import __version__
 from harness.evalset import EvalSet, check_labels, load_eval_sets, scope
 from harness.library.findings import Finding, sort_findings
 from harness.library.loader import load_library
-from harness.library.model import Library
+from harness.library.model import Library, sha256_text
 from harness.metrics.bootstrap import bootstrap_ci
+from harness.quote import quote
 from harness.metrics.perskill import confusion, per_skill
 from harness.metrics.ranking import MEASURES, HitAt, mean, per_prompt
 from harness.routers import BUILTIN, ROUTERS, RouterContext, rank
@@ -90,7 +91,7 @@ def truncation_findings(library: Library, encoder, fields: str) -> list[Finding]
             tail = encoder.tail_past(text, encoder.max_tokens)
             out.append(Finding(skill.path, 0, "description-truncated", "warning",
                                f"the router's encoder reads {encoder.max_tokens} tokens; this skill's text has {n}: "
-                               f"{n - encoder.max_tokens} are cut, from {tail[:80]!r}", skill.name))
+                               f"{n - encoder.max_tokens} are cut, from {quote(tail)!r}", skill.name))
     return out
 
 
@@ -151,10 +152,13 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None) -> 
             "out_of_scope": sum(not p.in_scope for p in prompts),
             "remapped": scoped.remapped, "became_out_of_scope": scoped.became_out_of_scope,
             "kinds": dict(sorted(Counter(p.kind for p in prompts).items())), "warnings": evalset.warnings,
+            "successors": evalset.successors,
         },
         "seed": cfg.seed, "fields": cfg.fields, "top_k": TOP_K,
         "routers": router_meta, "metrics": metrics, "per_kind": per_kind,
         "per_skill": skills_out, "confusion": conf,
+        "skills": {s.name: {"plugin": s.plugin, "path": s.path, "copies": len(s.copies),
+                            "description_sha256": sha256_text(s.description)} for s in library.skills},
         "findings": [f.to_dict() for f in sort_findings(findings)],
     }
     return RunResult(results, records, library, timings, {p.id: p.prompt for p in prompts}, ctx)

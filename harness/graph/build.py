@@ -11,6 +11,7 @@ from harness.graph.collisions import Thresholds, find_collisions
 from harness.graph.orphans import find_orphans
 from harness.graph.signals import pair_stats, support
 from harness.graph.terms import TermIndex
+from harness.quote import quote
 
 
 def references(library) -> list[tuple[str, str]]:
@@ -38,7 +39,7 @@ def exclusion_edges(library, terms: TermIndex, domain_min: float = 0.15) -> list
         for ex in parse_exclusions(s.name, s.description, known):
             named = [t for t in ex.targets if t in known]
             for t in named:
-                edges.append({"source": s.name, "target": t, "type": "excludes", "weight": 1.0, "how": "names", "clause": ex.text})
+                edges.append({"source": s.name, "target": t, "type": "excludes", "weight": 1.0, "how": "names", "clause": quote(ex.text)})
             if named or not ex.topic:
                 continue
             q = terms.vec.transform([ex.topic])
@@ -47,7 +48,7 @@ def exclusion_edges(library, terms: TermIndex, domain_min: float = 0.15) -> list
             j = int(np.argmax(sims)) if len(sims) else -1
             if j >= 0 and sims[j] >= domain_min:
                 edges.append({"source": s.name, "target": terms.names[j], "type": "excludes", "weight": round(float(sims[j]), 4),
-                              "how": "domain", "clause": ex.text})
+                              "how": "domain", "clause": quote(ex.text)})
     return edges
 
 
@@ -85,7 +86,9 @@ def build_graph(result, library, k: int = 3, similar_min: float | None = None, t
     for e in excl:
         excludes.setdefault((e["source"], e["target"]), []).append(e["clause"])
     prompts = prompts or {}
-    collisions = find_collisions(records, routers, default, prompts, terms, excludes, th)
+    similar = {(names[i], names[j]): float(sim[i, j]) for i in range(len(names)) for j in range(i + 1, len(names))
+               if sim[i, j] >= th.duplicate}
+    collisions = find_collisions(records, routers, default, prompts, terms, excludes, th, similar)
     orphans = find_orphans(records, names, default)
     per_skill = res["per_skill"].get(default, {})
     tokens = encoder.count_tokens([s.text(res["fields"]) for s in library.skills]) if encoder is not None else [None] * len(names)

@@ -14,10 +14,14 @@ class Thresholds:
     near_margin: float = 0.05    # A wins with B second within this relative margin ...
     near_share: float = 0.3      # ... on at least this share of A's prompts
     high_share: float = 0.3      # default router steals this share and most routers agree: high
+    duplicate: float = 0.95      # descriptions this similar collide whatever the prompts say
 
 
 def find_collisions(records: list[dict], routers: list[str], default: str, prompts: dict[str, str],
-                    terms, excludes: dict[tuple[str, str], list[str]], th: Thresholds = Thresholds()) -> list[dict]:
+                    terms, excludes: dict[tuple[str, str], list[str]], th: Thresholds = Thresholds(),
+                    similar: dict[tuple[str, str], float] | None = None) -> list[dict]:
+    """Pairs flagged by routing (steals, near misses) or by near-identical descriptions.
+    `similar` maps (A, B), A before B by name, to their description similarity."""
     stats = pair_stats(records, th.near_margin)
     pairs = sorted({p for r in routers for p in stats.get(r, {})})
     out = []
@@ -63,6 +67,22 @@ def find_collisions(records: list[dict], routers: list[str], default: str, promp
             "excludes": {"victim_excludes_thief": a_excl, "thief_excludes_victim": b_excl},
             "suggestion": suggest(a, b, shared, a_excl, b_excl, terms, [prompts[i] for i in (st.stolen if st else [])]),
         })
+    for (x, y), value in sorted((similar or {}).items()):
+        if value < th.duplicate:
+            continue
+        found = [c for c in out if {c["victim"], c["thief"]} == {x, y}]
+        for c in found:
+            c["signals"]["similarity"] = round(value, 4)
+        if not found:
+            # no prompt tells them apart: the later name loses every tie
+            shared = terms.shared(y, x)
+            out.append({"victim": y, "thief": x, "severity": "medium", "score": round(value, 4), "agreement": 0.0,
+                        "reference_router": default, "signals": {"steal": 0.0, "near_miss": 0.0, "similarity": round(value, 4)},
+                        "routers": {}, "evidence": [], "shared_terms": [t for t, _ in shared],
+                        "shared_term_weights": dict(shared),
+                        "excludes": {"victim_excludes_thief": excludes.get((y, x), []), "thief_excludes_victim": excludes.get((x, y), [])},
+                        "suggestion": f"{x} and {y} have near-identical descriptions (similarity {value:.2f}): merge them, "
+                                      f"or rewrite one around what only it does."})
     rank = {"high": 0, "medium": 1, "low": 2}
     return sorted(out, key=lambda c: (rank[c["severity"]], -c["score"], c["victim"], c["thief"]))
 

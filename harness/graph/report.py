@@ -15,7 +15,7 @@ def render_graph_md(graph: dict, max_rows: int = 10) -> str:
         lines += ["| severity | prompts of | taken by | share | routers agreeing | shared terms | evidence |",
                   "|---|---|---|---|---|---|---|"]
         for c in col[:max_rows]:
-            d = c["routers"][c["reference_router"]]
+            d = c["routers"].get(c["reference_router"], {"stolen": 0, "support": 0})
             ev = ", ".join(e["id"] for e in c["evidence"][:3])
             lines.append(f"| {c['severity']} | {md_cell(c['victim'])} | {md_cell(c['thief'])} | "
                          f"{d['stolen']}/{d['support']} ({c['reference_router']}) | {pct(c['agreement'])} % | "

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from harness.library.findings import Finding
+from harness.quote import quote
 
 FENCE = re.compile(r"^---[ \t]*$")
 END_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
@@ -85,7 +86,7 @@ def _quote_fix(fm_lines: list[str]) -> str | None:
         value = m.group(2)
         if value[0] in "\"'|>" or ": " not in value:
             continue
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        escaped = quote(value).replace("\\", "\\\\").replace('"', '\\"')
         return f'{m.group(1)}: "{escaped}"'
     return None
 

@@ -1,0 +1,1 @@
+"""Compare two runs of the same eval set: deltas, significance, flips, causes, a CI gate."""

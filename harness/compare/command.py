@@ -1,0 +1,52 @@
+"""`compare BASE HEAD`: results folders, or library refs run here with one eval set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+
+def resolve_side(spec: str, which: str, args, out: Path):
+    """A results folder as it is, or a library SRC@REF run now into out/<which>."""
+    from harness.compare.load import load_run_dir
+    if Path(spec).is_dir() and (Path(spec) / "results.json").is_file():
+        return load_run_dir(spec)
+    from harness.cli import graph_options, run_config
+    from harness.pipeline import run_release
+    args.library = spec
+    run_release(run_config(args), out / which, graph_options(args))
+    return load_run_dir(str(out / which))
+
+
+def run_compare(args) -> int:
+    from harness.atomic import atomic_dir, check_out_dir
+    from harness.compare.diff import compare
+    from harness.compare.policy import evaluate, parse_policy
+    from harness.compare.render import render_compare
+    from harness.compare.walls import check_walls
+    from harness.output import dumps
+    rules = parse_policy(args.fail_on)
+    allow = {a.strip() for a in (args.allow_mismatch or "").split(",") if a.strip()}
+    out = Path(args.out)
+    check_out_dir(out)
+    with atomic_dir(out) as tmp:
+        base = resolve_side(args.base, "base", args, tmp)
+        head = resolve_side(args.head, "head", args, tmp)
+        diffs = check_walls(base, head, allow)
+        cmp = compare(base, head, base.results.get("seed", 0), diffs)
+        gate = args.gate_router or cmp["default_router"]
+        if gate not in cmp["routers"]:
+            raise HarnessError(f"--gate-router {gate!r}: not among the compared routers ({', '.join(cmp['routers'])})")
+        breaches = evaluate(rules, cmp, gate)
+        cmp["gate"] = {"router": gate, "policy": args.fail_on or "", "breaches": breaches, "passed": not breaches}
+        text = render_compare(cmp, breaches, gate)
+        (tmp / "compare.json").write_text(dumps(cmp), encoding="utf-8")
+        (tmp / "compare.md").write_text(text, encoding="utf-8")
+    print(text, end="")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    return 1 if breaches else 0

@@ -1,0 +1,76 @@
+"""The CI gate: `--fail-on` rules, e.g. `top1-drop>1.0,sig:recall3-drop>0,new-collision`.
+
+Drops are in percentage points of the default router's metric, against the point estimate,
+or with `sig:` against the bound of the paired 95 % interval nearest to zero (the drop is
+at least that large with 95 % confidence)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from harness.errors import HarnessError
+
+METRICS = {"top1": "top1", "recall3": "recall_at_3", "recall5": "recall_at_5", "mrr": "mrr_at_10"}
+RULE = re.compile(r"^(sig:)?([a-z0-9-]+?)(?:(>)(\d+(?:\.\d+)?))?$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    text: str
+    kind: str
+    threshold: float = 0.0
+    sig: bool = False
+
+
+def parse_policy(spec: str | None) -> list[Rule]:
+    rules = []
+    for part in [p.strip() for p in (spec or "").split(",") if p.strip()]:
+        m = RULE.match(part)
+        if not m:
+            raise HarnessError(f"--fail-on {part!r}: expected e.g. top1-drop>1.0, sig:recall3-drop>0, skill-recall-drop>10, new-collision, new-orphan, broken>5")
+        sig, name, gt, num = m.group(1), m.group(2), m.group(3), m.group(4)
+        if name.endswith("-drop") and name[:-5] in METRICS and gt:
+            rules.append(Rule(part, name, float(num), bool(sig)))
+        elif name == "skill-recall-drop" and gt and not sig:
+            rules.append(Rule(part, name, float(num)))
+        elif name in ("new-collision", "new-orphan") and not gt and not sig:
+            rules.append(Rule(part, name))
+        elif name == "broken" and gt and not sig:
+            rules.append(Rule(part, name, float(num)))
+        else:
+            raise HarnessError(f"--fail-on {part!r}: unknown rule (known: "
+                               f"{', '.join(m + '-drop>N' for m in METRICS)}, skill-recall-drop>N, new-collision, new-orphan, broken>N; "
+                               "sig: only on metric drops)")
+    return rules
+
+
+def evaluate(rules: list[Rule], cmp: dict, router: str) -> list[str]:
+    """The rules breached, each with the figure that breached it."""
+    out = []
+    r = cmp["routers"].get(router)
+    for rule in rules:
+        if rule.kind.endswith("-drop") and rule.kind[:-5] in METRICS:
+            m = r["metrics"][METRICS[rule.kind[:-5]]] if r else None
+            if not m or m["delta"] is None:
+                continue
+            drop = -100 * (m["ci"][1] if rule.sig else m["delta"])
+            if drop > rule.threshold:
+                what = "upper bound of the 95 % interval" if rule.sig else "point estimate"
+                out.append(f"{rule.text}: {router} {rule.kind[:-5]} dropped {drop:.2f} points ({what})")
+        elif rule.kind == "skill-recall-drop":
+            worst = [(s["recall_delta"], s["skill"]) for s in cmp["per_skill"].get(router, [])
+                     if s["recall_delta"] is not None and -100 * s["recall_delta"] > rule.threshold]
+            if worst:
+                d, s = min(worst)
+                out.append(f"{rule.text}: {len(worst)} skill(s) lost more than {rule.threshold:g} points of recall, worst {s} ({100 * d:+.1f})")
+        elif rule.kind == "new-collision" and cmp["collisions"]["new"]:
+            c = cmp["collisions"]["new"][0]
+            out.append(f"{rule.text}: {len(cmp['collisions']['new'])} new collision(s), e.g. {c['victim']} -> {c['thief']} ({c['severity']})")
+        elif rule.kind == "new-orphan":
+            new = sorted({n for v in cmp["orphans"].values() for n in v["new"]} - set(cmp["orphans"]["unlabelled"]["new"]))
+            if new:
+                out.append(f"{rule.text}: new orphan(s): {', '.join(new)}")
+        elif rule.kind == "broken" and r and r["losses"] > rule.threshold:
+            out.append(f"{rule.text}: {r['losses']} prompts broken")
+    return out

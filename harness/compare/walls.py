@@ -1,0 +1,54 @@
+"""Comparability walls: what must be equal for two runs' deltas to mean anything."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from harness.errors import HarnessError
+
+DIMENSIONS = ("eval-set", "labels", "routers", "model", "seed", "fields", "split")
+
+
+def _labels_digest(run) -> str:
+    h = hashlib.sha256()
+    for router in sorted(run.records)[:1]:
+        for pid, r in sorted(run.records[router].items()):
+            h.update(json.dumps([pid, r["expected"], r["acceptable"]]).encode())
+    return h.hexdigest()
+
+
+def differences(base, head) -> dict[str, str]:
+    a, b = base.results, head.results
+    out = {}
+    if a["eval_set"]["sha256"] != b["eval_set"]["sha256"]:
+        out["eval-set"] = f"eval-set digest {a['eval_set']['sha256'][:12]} vs {b['eval_set']['sha256'][:12]}"
+    ids_a = {pid for r in base.records.values() for pid in r}
+    ids_b = {pid for r in head.records.values() for pid in r}
+    if ids_a != ids_b:
+        out["eval-set"] = out.get("eval-set", "eval-set differs") + f"; {len(ids_a ^ ids_b)} prompt ids in one run only"
+    cfg = lambda res: {r["name"]: r["config"] for r in res["routers"]}  # noqa: E731
+    if cfg(a) != cfg(b):
+        out["routers"] = f"router configuration differs: {sorted(cfg(a))} vs {sorted(cfg(b))}"
+    models = lambda res: sorted({r["model_sha256"] for r in res["routers"] if r["model_sha256"]})  # noqa: E731
+    if models(a) != models(b):
+        out["model"] = f"model weights {[m[:12] for m in models(a)]} vs {[m[:12] for m in models(b)]}"
+    for key, dim in (("seed", "seed"), ("fields", "fields")):
+        if a.get(key) != b.get(key):
+            out[dim] = f"{key} {a.get(key)!r} vs {b.get(key)!r}"
+    if a["eval_set"]["split"] != b["eval_set"]["split"]:
+        out["split"] = f"split {a['eval_set']['split']!r} vs {b['eval_set']['split']!r}"
+    return out
+
+
+def check_walls(base, head, allow: set[str]) -> dict[str, str]:
+    """Refuse (exit 2, naming every difference) unless each one is allowed."""
+    unknown = allow - set(DIMENSIONS)
+    if unknown:
+        raise HarnessError(f"--allow-mismatch {', '.join(sorted(unknown))}: not one of {', '.join(DIMENSIONS)}")
+    diff = differences(base, head)
+    refused = {k: v for k, v in diff.items() if k not in allow}
+    if refused:
+        raise HarnessError("runs are not comparable: " + "; ".join(f"[{k}] {v}" for k, v in sorted(refused.items()))
+                           + " (name an intended difference with --allow-mismatch)")
+    return diff
