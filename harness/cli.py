@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--fail-on", metavar="POLICY", help="e.g. top1-drop>1.0,sig:recall3-drop>0,skill-recall-drop>10,new-collision,new-orphan")
     cmp.add_argument("--allow-mismatch", metavar="DIMS", help="comma list of intended differences: eval-set, labels, routers, model, seed, fields, split")
     cmp.add_argument("--gate-router", metavar="NAME", help="router the policy reads (default: hybrid)")
+    hist = sub.add_parser("history", help="one row per release: skills, accuracy, collisions, orphans, findings; a trend plot")
+    add_common(hist)
+    add_graph_options(hist)
+    hist.add_argument("--refs", required=True, metavar="REFS", help="comma-separated refs, or a tag glob such as 'release-*'")
+    hist.add_argument("--out", default="skill-harness-history", metavar="DIR")
     es = sub.add_parser("eval-set", help="tools for labelled eval sets")
     es_sub = es.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
     chk = es_sub.add_parser("check", help="format, labels, coverage, near-duplicates, copied description text, split balance")
@@ -202,7 +207,14 @@ def cmd_compare(args) -> int:
     return run_compare(args)
 
 
-COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "eval-set": cmd_eval_set}
+def cmd_history(args) -> int:
+    from harness.history import run_history
+    if not args.library:
+        raise HarnessError("history needs --library SRC (a git repository, bundle or registry name)")
+    return run_history(args)
+
+
+COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "history": cmd_history, "eval-set": cmd_eval_set}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,19 +17,24 @@ from harness.quote import quote
 def references(library) -> list[tuple[str, str]]:
     """(A, B) where A's description or body names skill B: a hyphenated name as a word,
     a one-word name only as `name` in backticks or followed by "skill"."""
-    out = []
+    names = sorted(library.names, key=len, reverse=True)
+    hyphen = [re.escape(n) for n in names if "-" in n]
+    single = [re.escape(n) for n in names if "-" not in n]
+    parts = []
+    if hyphen:
+        parts.append(r"(?<![\w/-])(" + "|".join(hyphen) + r")(?![\w-])")
+    if single:
+        parts.append(r"`(" + "|".join(single) + r")`|\b(" + "|".join(single) + r")\s+skill\b")
+    if not parts:
+        return []
+    rx = re.compile("|".join(parts))
+    out = set()
     for a in library.skills:
-        text = a.description + "\n" + a.body
-        for b in library.names:
-            if b == a.name:
-                continue
-            if "-" in b:
-                hit = re.search(r"(?<![\w/-])" + re.escape(b) + r"(?![\w-])", text)
-            else:
-                hit = re.search(r"`" + re.escape(b) + r"`|\b" + re.escape(b) + r"\s+skill\b", text)
-            if hit:
-                out.append((a.name, b))
-    return out
+        for m in rx.finditer(a.description + "\n" + a.body):
+            b = next(g for g in m.groups() if g)
+            if b != a.name:
+                out.add((a.name, b))
+    return sorted(out)
 
 
 def exclusion_edges(library, terms: TermIndex, domain_min: float = 0.15) -> list[dict]:

@@ -23,12 +23,13 @@ def find_collisions(records: list[dict], routers: list[str], default: str, promp
     """Pairs flagged by routing (steals, near misses) or by near-identical descriptions.
     `similar` maps (A, B), A before B by name, to their description similarity."""
     stats = pair_stats(records, th.near_margin)
+    supports = {r: support(records, r) for r in routers}
     pairs = sorted({p for r in routers for p in stats.get(r, {})})
     out = []
     for a, b in pairs:
         per_router, flagged = {}, []
         for r in routers:
-            n = support(records, r).get(a, 0)
+            n = supports[r].get(a, 0)
             st = stats.get(r, {}).get((a, b))
             if not n or st is None:
                 continue
