@@ -18,7 +18,7 @@ def default_cache_dir() -> Path:
 
 class EmbeddingCache:
     def __init__(self, cache_dir: Path):
-        self.path = Path(cache_dir) / "embeddings-v1.sqlite"
+        self.path = Path(cache_dir) / "embeddings-v3.sqlite"
         self.hits = 0
         self.misses = 0
         self._db = None

@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(run)
     run.add_argument("--out", default="skill-harness-out", metavar="DIR", help="output folder (default ./skill-harness-out)")
     add_graph_options(run)
+    run.add_argument("--no-graph", action="store_true", help="metrics and records only: skip the routing graph outputs")
     graph = sub.add_parser("graph", help="the routing graph: collisions with evidence, orphans, magnets, exports")
     add_common(graph)
     graph.add_argument("--out", default="skill-harness-out", metavar="DIR")
@@ -150,7 +151,8 @@ def run_config(args):
 
 def graph_options(args):
     from harness.pipeline import GraphOptions
-    return GraphOptions(args.steal_share, args.near_margin, args.near_share, args.similar_k)
+    return GraphOptions(args.steal_share, args.near_margin, args.near_share, args.similar_k,
+                        enabled=not getattr(args, "no_graph", False))
 
 
 def cmd_run(args) -> int:

@@ -58,7 +58,7 @@ def weights_sha256(folder: Path) -> str:
 class SentenceTransformerEncoder:
     """A local sentence-transformers folder; the default is the bundled all-MiniLM-L6-v2."""
 
-    def __init__(self, model: str | None = None, batch_size: int = 64):
+    def __init__(self, model: str | None = None, batch_size: int = 16):
         if model is None:
             self.folder = default_model_dir()
             self.id = DEFAULT_MODEL_ID
@@ -101,11 +101,39 @@ class SentenceTransformerEncoder:
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embeddings that depend on each text alone, bit for bit.
+
+        Float32 kernels give results that shift in the 7th decimal with the shape of the
+        batch, so a text encoded beside other texts (a cold cache) would differ from the same
+        text encoded in another company (a warm one). Every forward pass therefore has one
+        fixed shape per token length: texts of equal length go in chunks of exactly
+        `rows_for(length)` rows, the last chunk topped up with copies of its first text."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        vecs = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
-        return np.asarray(vecs, dtype=np.float32)
+        lengths = [min(n, self.max_tokens) for n in self.count_tokens(texts)]
+        groups: dict[int, list[int]] = {}
+        for i, n in enumerate(lengths):
+            groups.setdefault(n, []).append(i)
+        out: list[np.ndarray | None] = [None] * len(texts)
+        for n in sorted(groups):
+            idx = groups[n]
+            rows = self.rows_for(n)
+            for start in range(0, len(idx), rows):
+                chunk = [texts[i] for i in idx[start:start + rows]]
+                padded = chunk + [chunk[0]] * (rows - len(chunk))
+                vecs = self.model.encode(padded, batch_size=rows, normalize_embeddings=True,
+                                         convert_to_numpy=True, show_progress_bar=False)
+                for i, v in zip(idx[start:start + rows], vecs):
+                    out[i] = np.asarray(v, dtype=np.float32)
+        return np.vstack(out)
+
+    def rows_for(self, length: int) -> int:
+        """Rows per forward pass for texts of `length` tokens: a fixed function of the length.
+        Short texts (prompts) share lengths, so batching them pays; long ones (descriptions)
+        rarely do, and topping up a chunk of one would waste the whole batch."""
+        if length <= 48:
+            return self.batch_size
+        return 4 if length <= 96 else 1
 
     def tokenizer(self):
         if self._tokenizer is None:

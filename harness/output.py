@@ -18,11 +18,11 @@ def dumps(doc) -> str:
 def per_prompt_csv(records: list[dict]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["id", "router", "kind", "split", "in_scope", "expected", "acceptable", "selected", "correct",
+    w.writerow(["id", "router", "kind", "split", "expected", "acceptable", "selected", "in_scope", "correct",
                 "margin", "top"])
     for r in sorted(records, key=lambda r: (r["router"], r["id"])):
-        w.writerow([r["id"], r["router"], r["kind"], r["split"], int(r["in_scope"]), "|".join(r["expected"]),
-                    "|".join(r["acceptable"]), r["selected"] or "", int(r["correct"]), f"{r['margin']:.6f}",
+        w.writerow([r["id"], r["router"], r["kind"], r["split"], "|".join(r["expected"]), "|".join(r["acceptable"]),
+                    r["selected"] or "", int(r["in_scope"]), int(r["correct"]), f"{r['margin']:.6f}",
                     " ".join(f"{n}:{s:.6f}" for n, s in r["top"])])
     return buf.getvalue()
 

@@ -15,6 +15,7 @@ class GraphOptions:
     near_margin: float = 0.05
     near_share: float = 0.3
     similar_k: int = 3
+    enabled: bool = True
 
     @property
     def thresholds(self) -> Thresholds:
@@ -30,10 +31,12 @@ def run_release(cfg, out: Path, graph_opts: GraphOptions = GraphOptions(), progr
         result = route(cfg, library, evalset, progress)
     else:
         result = execute(cfg, progress)
-    if progress is not None:
-        progress.step("building the routing graph")
-    encoder, cache = result.encoder()
-    graph = build_graph(result, result.library, k=graph_opts.similar_k, th=graph_opts.thresholds,
-                        prompts=result.prompts, encoder=encoder, cache=cache)
+    graph = None
+    if graph_opts.enabled:
+        if progress is not None:
+            progress.step("building the routing graph")
+        encoder, cache = result.encoder()
+        graph = build_graph(result, result.library, k=graph_opts.similar_k, th=graph_opts.thresholds,
+                            prompts=result.prompts, encoder=encoder, cache=cache)
     written = write_run(Path(out), result, graph)
     return result, graph, written

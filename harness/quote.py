@@ -1,9 +1,16 @@
 """Quoting skill text in outputs: short, so reports point at the text without copying it."""
 
-MAX_WORDS = 8
+import re
+
+MAX_TOKENS = 6
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
 
 
-def quote(text: str, words: int = MAX_WORDS) -> str:
-    """The first `words` words of `text`, with an ellipsis when cut."""
-    parts = text.split()
-    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
+def quote(text: str, tokens: int = MAX_TOKENS) -> str:
+    """`text` up to its `tokens`-th word (letters and digits; a hyphenated name counts as
+    several), with an ellipsis when cut."""
+    text = " ".join(text.split())
+    found = list(_TOKEN.finditer(text))
+    if len(found) <= tokens:
+        return text
+    return text[: found[tokens - 1].end()] + " …"

@@ -52,3 +52,16 @@ def test_registry_refuses_duplicates_and_suggests():
     with pytest.raises(HarnessError, match=r"unknown router 'hybird'.*did you mean 'hybrid'"):
         ROUTERS.get("hybird")
     assert ROUTERS.names() == ["bm25", "dense", "hybrid", "tfidf"]
+
+
+def test_embeddings_do_not_depend_on_batch_company(cache_dir):
+    from harness.encoders import SentenceTransformerEncoder
+    enc = SentenceTransformerEncoder()
+    texts = ["rotate the database password", "cdk deploy fails on a cross-stack export", "hi", "route 53 failover",
+             "why is my lambda timing out after 3 seconds in the vpc", "s3 bucket policy denies my role"]
+    alone = np.vstack([enc.encode([t]) for t in texts])
+    together = enc.encode(texts)
+    assert (alone == together).all()
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert enc.sha256 == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+    assert enc.count_tokens(["hello world"]) == [4]

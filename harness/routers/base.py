@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Protocol, Sequence
 
@@ -40,9 +41,8 @@ class RouterContext:
     _cache: object = None
 
     def encoder(self):
-        from harness.encoders import SentenceTransformerEncoder
         if self.model not in self._encoders:
-            self._encoders[self.model] = SentenceTransformerEncoder(self.model)
+            self._encoders[self.model] = shared_encoder(self.model)
         return self._encoders[self.model]
 
     @property
@@ -51,6 +51,13 @@ class RouterContext:
         if self._cache is None:
             self._cache = EmbeddingCache(self.cache_dir)
         return self._cache
+
+
+@lru_cache(maxsize=4)
+def shared_encoder(model: str | None):
+    """One loaded model per process: history and compare route several releases in a row."""
+    from harness.encoders import SentenceTransformerEncoder
+    return SentenceTransformerEncoder(model)
 
 
 class Registry:
