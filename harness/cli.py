@@ -87,6 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_options(hist)
     hist.add_argument("--refs", required=True, metavar="REFS", help="comma-separated refs, or a tag glob such as 'release-*'")
     hist.add_argument("--out", default="skill-harness-history", metavar="DIR")
+    chk = sub.add_parser("check", help="one SKILL.md: lint, nearest neighbours, what the edit does to routing")
+    chk.add_argument("path", metavar="PATH/TO/SKILL.md")
+    chk.add_argument("--library", metavar="FOLDER", help="the library the file belongs to (default: its git repository)")
+    chk.add_argument("--eval-set", action="append", metavar="PATH", help="labelled prompts for the what-if (repeatable)")
+    chk.add_argument("--against", metavar="REF", help="compare with the file at this ref (default HEAD; a new file: without the skill)")
+    chk.add_argument("--description", metavar="TEXT", help="try this description instead of the file's")
+    chk.add_argument("--router", action="append", metavar="NAME", help="router(s) for the what-if (default hybrid)")
+    chk.add_argument("--fail-on", metavar="POLICY", help="same rules as compare, e.g. new-collision,top1-drop>0")
+    chk.add_argument("--strict", action="store_true", help="lint warnings fail too")
+    chk.add_argument("--json", action="store_true", help="machine-readable output")
+    chk.add_argument("--fields", choices=("both", "name", "description"), default="both")
+    chk.add_argument("--model", metavar="DIR")
+    chk.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
+    chk.add_argument("--cache-dir", metavar="DIR")
     es = sub.add_parser("eval-set", help="tools for labelled eval sets")
     es_sub = es.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
     chk = es_sub.add_parser("check", help="format, labels, coverage, near-duplicates, copied description text, split balance")
@@ -209,6 +223,18 @@ def cmd_compare(args) -> int:
     return run_compare(args)
 
 
+def cmd_check(args) -> int:
+    import json
+    from harness.check import run_check
+    from harness.check_render import render_check
+    for r in args.router or []:
+        from harness.routers import ROUTERS
+        ROUTERS.get(r)
+    report = run_check(args)
+    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else render_check(report), end="\n" if args.json else "")
+    return 0 if report["passed"] else 1
+
+
 def cmd_history(args) -> int:
     from harness.history import run_history
     if not args.library:
@@ -216,7 +242,8 @@ def cmd_history(args) -> int:
     return run_history(args)
 
 
-COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "history": cmd_history, "eval-set": cmd_eval_set}
+COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "history": cmd_history, "check": cmd_check,
+            "eval-set": cmd_eval_set}
 
 
 def main(argv: list[str] | None = None) -> int:

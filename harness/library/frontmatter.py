@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
 
@@ -91,7 +92,10 @@ def _quote_fix(fm_lines: list[str]) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def parse(data: bytes, path: str) -> ParsedFile:
+    """Parse one SKILL.md. Memoised on (bytes, path): releases and what-ifs share most files.
+    Callers must not modify the result."""
     text, bad = decode(data, path)
     if bad is not None:
         return ParsedFile(None, "", 1, "", [bad])

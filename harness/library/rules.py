@@ -50,7 +50,7 @@ def check_fields(fields: dict, path: str, folder: str, key_lines: dict[str, int]
         if key in ALLOWED_KEYS:
             continue
         if looks_like_prose_key(key, fields[key]):
-            out.append(Finding(path, at(key), "prose-key", "warning",
+            out.append(Finding(path, at(key), "prose-key", "error",
                                f"key {key[:60]!r} looks like prose that fell out of the description: the agent never sees it", str(name or folder)))
         else:
             out.append(Finding(path, at(key), "unknown-key", "warning",

@@ -1,0 +1,167 @@
+"""`check`: one SKILL.md against its library — lint, nearest neighbours, and a what-if of the edit."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+
+import numpy as np
+
+from harness.errors import HarnessError
+
+
+def library_root(path: Path, given: str | None) -> tuple[str, str]:
+    """(library folder, the file's path inside it)."""
+    if given:
+        root = Path(given)
+    else:
+        from harness.library.source import _git
+        proc = _git(str(path.parent), "rev-parse", "--show-toplevel", check=False)
+        if proc.returncode != 0:
+            raise HarnessError(f"{path}: not inside a git repository: give --library FOLDER")
+        root = Path(proc.stdout.decode().strip())
+    try:
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise HarnessError(f"{path}: not inside the library {root}") from None
+    return str(root), rel
+
+
+def against_bytes(root: str, rel: str, ref: str) -> bytes | None:
+    """The file at `ref` of the library's repository, or None when it does not exist there."""
+    from harness.library.source import _git, resolve_commit
+    commit = resolve_commit(root, ref)
+    prefix = _git(root, "rev-parse", "--show-prefix").stdout.decode().strip()
+    proc = _git(root, "cat-file", "blob", f"{commit}:{prefix}{rel}", check=False)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def with_description(data: bytes, text: str) -> bytes:
+    """The same SKILL.md with its description replaced (YAML-quoted)."""
+    import json
+    lines = data.decode("utf-8-sig").replace("\r\n", "\n").split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise HarnessError("--description: the file has no frontmatter to put it in")
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        raise HarnessError("--description: the file's frontmatter is not closed")
+    body = [lines[0]]
+    i = 1
+    while i < end:
+        if lines[i].startswith("description:"):
+            i += 1
+            while i < end and (lines[i].startswith((" ", "\t")) or not lines[i].strip()):
+                i += 1
+            continue
+        body.append(lines[i])
+        i += 1
+    body.insert(1 + sum(1 for l in body[1:] if l.startswith("name:")), "description: " + json.dumps(" ".join(text.split())))
+    return "\n".join(body + lines[end:]).encode("utf-8")
+
+
+def neighbours(name: str, library, result, k: int = 5) -> list[dict]:
+    from harness.graph.terms import TermIndex
+    encoder, cache = result.encoder()
+    names = library.names
+    if name not in names or len(names) < 2:
+        return []
+    terms = TermIndex(names, [s.description for s in library.skills])
+    if encoder is not None:
+        emb = cache.embed(encoder, [s.text(result.results["fields"]) for s in library.skills])
+        sims = emb @ emb[names.index(name)]
+    else:
+        sims = terms.similarity()[names.index(name)]
+    order = [j for j in np.lexsort((np.arange(len(names)), -np.round(sims, 6))) if names[j] != name][:k]
+    return [{"skill": names[j], "similarity": round(float(sims[j]), 4), "shared_terms": [t for t, _ in terms.shared(name, names[j], 5)]}
+            for j in order]
+
+
+def as_run_dir(label: str, result, graph):
+    from harness.compare.load import RunDir
+    recs: dict[str, dict[str, dict]] = {}
+    for r in result.records:
+        recs.setdefault(r["router"], {})[r["id"]] = r
+    return RunDir(label, result.results, recs, graph["collisions"], graph["orphans"])
+
+
+def what_if(name: str, base, head, prompts: dict[str, str], router: str) -> dict:
+    b, h = base.records[router], head.records[router]
+    wins, loses, steals = [], [], []
+    for pid in sorted(set(b) & set(h)):
+        x, y = b[pid], h[pid]
+        exp = y["expected"]
+        if name in exp and not x["correct"] and y["correct"]:
+            wins.append({"id": pid, "prompt": prompts.get(pid, ""), "was": x["selected"]})
+        elif name in exp and x["correct"] and not y["correct"]:
+            loses.append({"id": pid, "prompt": prompts.get(pid, ""), "now": y["selected"]})
+        elif y["selected"] == name and x["selected"] != name and name not in exp:
+            steals.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (exp or ["(out-of-scope)"])[0], "was": x["selected"]})
+    return {"wins": wins, "loses": loses, "steals": steals}
+
+
+def run_check(args) -> dict:
+    from harness.cache import default_cache_dir
+    from harness.compare.diff import compare
+    from harness.compare.policy import evaluate, parse_policy
+    from harness.evalset import load_eval_sets
+    from harness.graph.build import build_graph
+    from harness.library.loader import build_library
+    from harness.library.source import snapshot
+    from harness.lint import lint_text
+    from harness.run import RunConfig, route
+    from harness.routers.base import shared_encoder
+    path = Path(args.path)
+    if not path.is_file():
+        raise HarnessError(f"{path}: no such file")
+    rules = parse_policy(args.fail_on)
+    root, rel = library_root(path, args.library)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    data = path.read_bytes()
+    if args.description is not None:
+        data = with_description(data, args.description)
+    snap = snapshot(root, cache_dir)
+    is_repo = os.path.isdir(os.path.join(root, ".git")) or args.against
+    base_data = against_bytes(root, rel, args.against or "HEAD") if is_repo else None
+    head_files = {**snap.files, rel: data}
+    base_files = {k: v for k, v in snap.files.items() if k != rel}
+    if base_data is not None:
+        base_files[rel] = base_data
+    mode = args.invalid_frontmatter
+    head_lib = build_library(type(snap)(snap.source, None, None, head_files, list(snap.findings)), mode)
+    base_lib = build_library(type(snap)(snap.source, None, None, base_files, list(snap.findings)), mode)
+    folder = posixpath.basename(posixpath.dirname(rel))
+    encoder = shared_encoder(args.model)
+    findings, fields = lint_text(data, rel, folder, set(head_lib.names) | set(base_lib.names), encoder, args.fields)
+    name = fields.get("name") if fields and isinstance(fields.get("name"), str) else folder
+    report = {"file": rel, "library": root, "skill": name, "against": (args.against or "HEAD") if is_repo else None,
+              "against_state": "unchanged" if base_data == data else ("new file" if base_data is None else "changed"),
+              "lint": [f.to_dict() for f in findings], "neighbours": [], "what_if": None, "breaches": []}
+    routers = args.router or ["hybrid"]
+    if not args.eval_set:
+        report["note"] = "no --eval-set: lint and neighbours only"
+    cfg = RunConfig(library=root, eval_sets=args.eval_set or [], routers=routers, cache_dir=cache_dir, model=args.model,
+                    fields=args.fields, invalid_frontmatter=mode)
+    if args.eval_set:
+        evalset = load_eval_sets(args.eval_set)
+        runs = {}
+        for label, lib in (("base", base_lib), ("head", head_lib)):
+            res = route(cfg, lib, evalset)
+            enc, cache = res.encoder()
+            graph = build_graph(res, lib, prompts=res.prompts, encoder=enc, cache=cache)
+            runs[label] = (res, as_run_dir(label, res, graph))
+        report["neighbours"] = neighbours(name, head_lib, runs["head"][0])
+        cmp = compare(runs["base"][1], runs["head"][1], 0, {})
+        gate = "hybrid" if "hybrid" in routers else routers[0]
+        r = cmp["routers"][gate]
+        report["what_if"] = {
+            "router": gate, "top1": r["metrics"]["top1"], "recall_at_3": r["metrics"]["recall_at_3"],
+            **what_if(name, runs["base"][1], runs["head"][1], runs["head"][0].prompts, gate),
+            "per_skill": [s for s in cmp["per_skill"][gate] if s["recall_delta"] or s["precision_delta"]],
+            "new_collisions": cmp["collisions"]["new"], "resolved_collisions": cmp["collisions"]["resolved"],
+        }
+        report["breaches"] = evaluate(rules, cmp, gate)
+    errors = [f for f in findings if f.severity == "error" or (args.strict and f.severity == "warning")]
+    report["lint_failures"] = len(errors)
+    report["passed"] = not errors and not report["breaches"]
+    return report

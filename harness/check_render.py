@@ -1,0 +1,39 @@
+"""`check` for a person: what is wrong with the file, who its neighbours are, what the edit does."""
+
+from __future__ import annotations
+
+
+def _pp(v) -> str:
+    return "–" if v is None else f"{100 * v:+.1f}"
+
+
+def render_check(rep: dict, max_rows: int = 8) -> str:
+    out = [f"{rep['file']} ({rep['skill']}) in {rep['library']}"]
+    if rep["against"]:
+        out.append(f"against {rep['against']}: {rep['against_state']}")
+    out += ["", f"lint: {sum(f['severity'] == 'error' for f in rep['lint'])} error(s), "
+            f"{sum(f['severity'] == 'warning' for f in rep['lint'])} warning(s)"]
+    out += [f"  {f['severity']:<7} line {f['line']}: [{f['code']}] {f['message']}" for f in rep["lint"]]
+    if rep["neighbours"]:
+        out += ["", "nearest skills by description:"]
+        out += [f"  {n['similarity']:.3f}  {n['skill']}  (shared: {', '.join(n['shared_terms']) or '–'})" for n in rep["neighbours"]]
+    w = rep["what_if"]
+    if w:
+        out += ["", f"what-if ({w['router']}): top-1 {_pp(w['top1']['delta'])} points, recall@3 {_pp(w['recall_at_3']['delta'])} points"]
+        for key, title in (("wins", "now wins its own prompts"), ("loses", "now loses its own prompts"), ("steals", "now takes prompts of others")):
+            items = w[key]
+            out.append(f"  {title}: {len(items)}")
+            for it in items[:max_rows]:
+                extra = f" (was {it['was']})" if key == "wins" else f" (now {it['now']})" if key == "loses" else f" (from {it['from']})"
+                out.append(f"    {it['id']}{extra}: {it['prompt'][:90]}")
+        moved = [s for s in w["per_skill"] if s["recall_delta"]]
+        if moved:
+            out.append("  per-skill recall: " + ", ".join(f"{s['skill']} {_pp(s['recall_delta'])}" for s in moved[:max_rows]))
+        if w["new_collisions"]:
+            out.append("  new collisions: " + ", ".join(f"{c['victim']} -> {c['thief']} ({c['severity']})" for c in w["new_collisions"]))
+    elif rep.get("note"):
+        out += ["", rep["note"]]
+    verdict = "PASS" if rep["passed"] else "FAIL"
+    why = rep["breaches"] + ([f"{rep['lint_failures']} lint failure(s)"] if rep["lint_failures"] else [])
+    out += ["", f"{verdict}: " + ("; ".join(why) if why else "no lint error, no --fail-on rule breached")]
+    return "\n".join(out) + "\n"

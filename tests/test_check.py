@@ -1,0 +1,104 @@
+"""`check`: lint rules one by one, and the what-if on a copy of the real library."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, git
+from harness.lint import lint_text
+
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
+GOOD = "Rotates database credentials on a schedule. Use when a password or key must change."
+
+
+def fm(name="rotate-db", desc=GOOD, extra=""):
+    lines = ["---", f"name: {name}", f"description: {desc}"] + ([extra] if extra else []) + ["---", "# Body", ""]
+    return "\n".join(lines).encode()
+
+
+KNOWN = {"rotate-db", "other-skill"}
+CASES = [
+    ("clean", fm(), "rotate-db", []),
+    ("name-not-kebab", fm(name="Rotate_DB"), "Rotate_DB", ["name-not-kebab"]),
+    ("doubled hyphen", fm(name="rotate--db"), "rotate--db", ["name-not-kebab"]),
+    ("trailing hyphen", fm(name="rotate-db-"), "rotate-db-", ["name-not-kebab"]),
+    ("name-too-long", fm(name="r" * 65), "r" * 65, ["name-too-long"]),
+    ("name-folder-mismatch", fm(), "rotate-database", ["name-folder-mismatch"]),
+    ("description-too-long", fm(desc=GOOD + " x" * 520), "rotate-db", ["description-too-long"]),
+    ("angle-brackets", fm(desc=GOOD + " Accepts <secret-id>."), "rotate-db", ["angle-brackets"]),
+    ("compatibility-too-long", fm(extra="compatibility: " + "y" * 501), "rotate-db", ["compatibility-too-long"]),
+    ("unknown-key", fm(extra="version: 2"), "rotate-db", ["unknown-key"]),
+    ("prose-key", fm(extra="Triggers - activate on: rotation, expiry"), "rotate-db", ["prose-key"]),
+    ("no-trigger", fm(desc="Rotates database credentials on a schedule."), "rotate-db", ["no-trigger"]),
+    ("exclusion-no-alternative", fm(desc=GOOD + " Not for API keys of third parties."), "rotate-db", ["exclusion-no-alternative"]),
+    ("exclusion-unknown-skill", fm(desc=GOOD + " Not for API keys (use vault-keys)."), "rotate-db", ["exclusion-unknown-skill"]),
+    ("invalid-yaml", fm(desc="Rotates: credentials: now"), "rotate-db", ["invalid-yaml"]),
+    ("missing-description", b"---\nname: rotate-db\n---\nbody\n", "rotate-db", ["missing-description"]),
+]
+
+
+@pytest.mark.parametrize("label,data,folder,codes", CASES, ids=[c[0] for c in CASES])
+def test_each_lint_rule_alone(label, data, folder, codes):
+    findings, _ = lint_text(data, f"skills/{folder}/SKILL.md", folder, KNOWN)
+    assert sorted(f.code for f in findings) == codes
+
+
+def test_severities_follow_what_the_agent_sees():
+    errors = {"name-not-kebab", "name-too-long", "description-too-long", "angle-brackets", "prose-key", "invalid-yaml",
+              "missing-description"}
+    for label, data, folder, codes in CASES:
+        for f in lint_text(data, f"skills/{folder}/SKILL.md", folder, KNOWN)[0]:
+            assert (f.severity == "error") == (f.code in errors), f
+
+
+def test_truncation_says_what_falls_past_the_cut():
+    from harness.routers.base import shared_encoder
+    desc = GOOD + " " + " ".join(f"ERR-{i:04d}" for i in range(120)) + " final trigger words"
+    enc = shared_encoder(None)
+    findings, _ = lint_text(fm(desc=desc), "skills/rotate-db/SKILL.md", "rotate-db", KNOWN, enc)
+    (t,) = [f for f in findings if f.code == "description-truncated"]
+    (n,) = enc.count_tokens([f"rotate db: {desc}"])
+    assert f"the encoder reads 256 tokens, this text has {n}: {n - 256} are lost" in t.message
+    tail = t.message.split("are lost, from '", 1)[1].rsplit(" …'", 1)[0]
+    assert tail in desc and desc.index(tail) > len(GOOD) and "final trigger words" not in t.message
+
+
+@pytest.fixture(scope="module")
+def aws_copy(tmp_path_factory, bundle):
+    d = tmp_path_factory.mktemp("atk") / "lib"
+    subprocess.run(["git", "clone", "-q", "--no-checkout", bundle, str(d)], check=True)
+    git(d, "checkout", "-q", "release-2026-08-20")
+    return d
+
+
+def check(lib, rel, *extra, cache):
+    proc = subprocess.run([sys.executable, "-m", "harness", "check", str(lib / rel), "--eval-set", "eval_sets/agent-toolkit-for-aws",
+                           "--cache-dir", str(cache), "--json", *extra], cwd=REPO, capture_output=True, text=True, env=ENV, timeout=900)
+    return proc.returncode, json.loads(proc.stdout) if proc.stdout.strip() else proc.stderr
+
+
+WAF = "skills/specialized-skills/networking-and-content-delivery-skills/waf/SKILL.md"
+SHIELD = "skills/specialized-skills/networking-and-content-delivery-skills/shieldadvanced/SKILL.md"
+
+
+def test_unchanged_file_reports_no_change(aws_copy, cache_dir):
+    rc, rep = check(aws_copy, WAF, "--fail-on", "new-collision", cache=cache_dir)
+    assert rc == 0, rep
+    assert rep["against_state"] == "unchanged" and rep["what_if"]["top1"]["delta"] == 0
+    assert rep["what_if"]["wins"] == rep["what_if"]["loses"] == rep["what_if"]["steals"] == []
+    assert rep["what_if"]["new_collisions"] == [] and len(rep["neighbours"]) == 5
+
+
+def test_a_neighbours_wording_collides_and_fails(aws_copy, cache_dir):
+    shield = (aws_copy / SHIELD).read_text()
+    desc = shield.split("description:", 1)[1].split("\n---", 1)[0].strip().strip('"')
+    rc, rep = check(aws_copy, WAF, "--fail-on", "new-collision", "--description", desc, cache=cache_dir)
+    assert rc == 1, rep
+    pairs = {(c["victim"], c["thief"]) for c in rep["what_if"]["new_collisions"]}
+    assert pairs & {("waf", "shieldadvanced"), ("shieldadvanced", "waf")}
+    assert rep["what_if"]["loses"] or rep["what_if"]["steals"]
+    assert rep["neighbours"][0]["skill"] == "shieldadvanced" and rep["neighbours"][0]["similarity"] > 0.9
+    assert any("new-collision" in b for b in rep["breaches"])
