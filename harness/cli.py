@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="skill-harness-out", metavar="DIR", help="output folder (default ./skill-harness-out)")
     add_graph_options(run)
     run.add_argument("--no-graph", action="store_true", help="metrics and records only: skip the routing graph outputs")
+    run.add_argument("--html", metavar="OUT.html", help="also write the HTML report")
     graph = sub.add_parser("graph", help="the routing graph: collisions with evidence, orphans, magnets, exports")
     add_common(graph)
     graph.add_argument("--out", default="skill-harness-out", metavar="DIR")
@@ -87,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_options(hist)
     hist.add_argument("--refs", required=True, metavar="REFS", help="comma-separated refs, or a tag glob such as 'release-*'")
     hist.add_argument("--out", default="skill-harness-history", metavar="DIR")
+    rep = sub.add_parser("report", help="one self-contained HTML file: metrics, skills, collisions, orphans, findings, history")
+    rep.add_argument("results", metavar="RESULTS_DIR")
+    rep.add_argument("--compare", metavar="BASE_DIR", help="a previous release's results folder: show the change")
+    rep.add_argument("--history", metavar="HISTORY_DIR", help="a history folder: show the trend")
+    rep.add_argument("--allow-mismatch", metavar="DIMS", help="as for compare")
+    rep.add_argument("--html", required=True, metavar="OUT.html")
     chk = sub.add_parser("check", help="one SKILL.md: lint, nearest neighbours, what the edit does to routing")
     chk.add_argument("path", metavar="PATH/TO/SKILL.md")
     chk.add_argument("--library", metavar="FOLDER", help="the library the file belongs to (default: its git repository)")
@@ -178,6 +185,8 @@ def cmd_run(args) -> int:
     with progress() as prog:
         result, graph, written = run_release(cfg, Path(args.out), graph_options(args), prog)
     print_summary(result.results, args.out, written)
+    if getattr(args, "html", None):
+        write_html(args.out, None, None, args.html)
     if args.command == "graph":
         print_graph_summary(graph)
     return strict_exit(result.results, args.strict)
@@ -223,6 +232,27 @@ def cmd_compare(args) -> int:
     return run_compare(args)
 
 
+def write_html(results: str, compare_base: str | None, history: str | None, out: str, allow: str | None = None) -> None:
+    from harness.atomic import write_text
+    from harness.html.report import build_html
+    cmp = None
+    if compare_base:
+        from harness.compare.diff import compare
+        from harness.compare.load import load_run_dir
+        from harness.compare.walls import check_walls
+        base, head = load_run_dir(compare_base), load_run_dir(results)
+        allowed = {a.strip() for a in (allow or "").split(",") if a.strip()}
+        cmp = compare(base, head, base.results.get("seed", 0), check_walls(base, head, allowed))
+    html = build_html(results, cmp, history)
+    write_text(Path(out), html)
+    print(f"wrote {out} ({len(html.encode()) / 1e6:.2f} MB)")
+
+
+def cmd_report(args) -> int:
+    write_html(args.results, args.compare, args.history, args.html, args.allow_mismatch)
+    return 0
+
+
 def cmd_check(args) -> int:
     import json
     from harness.check import run_check
@@ -242,7 +272,7 @@ def cmd_history(args) -> int:
     return run_history(args)
 
 
-COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "history": cmd_history, "check": cmd_check,
+COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "history": cmd_history, "check": cmd_check, "report": cmd_report,
             "eval-set": cmd_eval_set}
 
 

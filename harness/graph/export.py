@@ -38,7 +38,7 @@ def picture(graph: dict, max_pairs: int = 30) -> str:
     import networkx as nx
     matplotlib.rcParams["svg.hashsalt"] = "skill-harness"
     pairs = [c for c in graph["collisions"] if c["severity"] in ("high", "medium")][:max_pairs]
-    fig, ax = plt.subplots(figsize=(11, 8), dpi=100)
+    fig, ax = plt.subplots(figsize=(11, 8) if pairs else (6, 1), dpi=100)
     ax.set_axis_off()
     if not pairs:
         ax.text(0.5, 0.5, "no collisions at medium or high severity", ha="center", va="center", fontsize=14)

@@ -1,0 +1,1 @@
+"""The quarterly report: one self-contained, offline HTML file."""
