@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,10 +33,15 @@ def atomic_dir(out: Path):
     try:
         yield tmp
         old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.rename(out, old / "x")
-        os.rename(tmp, out)
+        # the swap is two renames: no SIGINT/SIGTERM between them, so `out` is never missing
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            if out.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+                os.rename(out, old / "x")
+            os.rename(tmp, out)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:

@@ -286,6 +286,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    import signal
+
+    def terminate(signum, frame):  # SIGTERM unwinds like Ctrl-C: temporary outputs are removed
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread (called from a library): leave signals alone
+        pass
     try:
         return COMMANDS[args.command](args)
     except HarnessError as exc:

@@ -89,6 +89,8 @@ def parse_line(line: str, where: str, max_prompt_chars: int, unknown: set[str]) 
         rec = json.loads(stripped)
     except json.JSONDecodeError as exc:
         raise HarnessError(f"{where}: bad JSON: {exc.msg} (column {exc.colno})") from None
+    except RecursionError:
+        raise HarnessError(f"{where}: bad JSON: nested too deeply") from None
     if not isinstance(rec, dict):
         raise HarnessError(f"{where}: a line must be a JSON object, not {type(rec).__name__}")
     for key in REQUIRED:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import io
+import warnings
 import json
 import time
 from pathlib import Path
@@ -89,7 +90,9 @@ def trend_svg(rows: list[dict]) -> str:
     ax.legend(loc="lower left", fontsize=8)
     ax.set_title(f"Routing over releases ({rows[0]['router'] if rows else ''})", fontsize=10)
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "skill-harness"})
+    with warnings.catch_warnings():  # a glyph missing from the font is drawn as a box, not an error
+        warnings.simplefilter("ignore")
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "skill-harness"})
     plt.close(fig)
     return buf.getvalue()
 

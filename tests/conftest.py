@@ -47,3 +47,18 @@ def git(repo: Path, *args: str) -> str:
            "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
            "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout
+
+
+def pytest_terminal_summary(terminalreporter):
+    try:
+        from hostile import SUMMARY
+    except ImportError:
+        return
+    total = sum(len(SUMMARY[k]) for k in ("ok", "exit2", "skipped"))
+    if not total:
+        return
+    slow = max(SUMMARY["slowest"], default=(0.0, "-"))
+    terminalreporter.write_line(
+        f"hostile corpus: {total} cases, {len(SUMMARY['ok'])} exited 0 with findings, {len(SUMMARY['exit2'])} exited 2, "
+        f"{len(SUMMARY['skipped'])} skipped, {len(SUMMARY['crashed'])} crashed, {len(SUMMARY['leaked'])} leaked; "
+        f"slowest {slow[0]:.1f} s ({slow[1]})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 import json
 
 
@@ -57,7 +58,9 @@ def picture(graph: dict, max_pairs: int = 30) -> str:
         ax.set_title("Collisions: arrow from the skill whose prompts are taken to the skill that takes them\n"
                      "(red: high, orange: medium; width: share of prompts taken)", fontsize=10)
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "skill-harness"})
+    with warnings.catch_warnings():  # a glyph missing from the font is drawn as a box, not an error
+        warnings.simplefilter("ignore")
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "skill-harness"})
     plt.close(fig)
     return buf.getvalue()
 

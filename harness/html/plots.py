@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 
 def _svg(fig) -> str:
     import matplotlib.pyplot as plt
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "skill-harness"})
+    with warnings.catch_warnings():  # a glyph missing from the font is drawn as a box, not an error
+        warnings.simplefilter("ignore")
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "skill-harness"})
     plt.close(fig)
     return buf.getvalue()
 
