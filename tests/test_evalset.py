@@ -83,3 +83,25 @@ def test_scope_remaps_both_ways_and_counts_prompts_left_without_a_skill():
     new_release = scope(ev, {"new", "kept"})
     assert [p.expected for p in new_release.prompts] == [("new",), ("new",), (), ("kept",)]
     assert (new_release.remapped, new_release.became_out_of_scope) == (1, 1)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from harness.evalset import parse_line  # noqa: E402
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                           lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=10), c, max_size=5), max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=200),
+                 json_values.map(json.dumps),
+                 st.fixed_dictionaries({"id": json_values, "prompt": json_values, "expected": json_values},
+                                       optional={"split": json_values, "kind": json_values, "acceptable": json_values}).map(json.dumps)))
+def test_reader_either_parses_or_names_the_line(line):
+    try:
+        p = parse_line(line, "f.jsonl:7", 1000, set())
+    except HarnessError as exc:
+        assert str(exc).startswith("f.jsonl:7: ")
+        return
+    assert p is None or (isinstance(p.id, str) and isinstance(p.expected, tuple) and p.split in ("dev", "test"))
