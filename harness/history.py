@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import io
-import warnings
 import json
 import time
 from pathlib import Path
@@ -69,10 +67,8 @@ def render_history(rows: list[dict], library: str, eval_paths: list[str]) -> str
 
 
 def trend_svg(rows: list[dict]) -> str:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    matplotlib.rcParams["svg.hashsalt"] = "skill-harness"
+    from harness.plotting import pyplot, to_svg
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 4.5), dpi=100)
     xs = list(range(len(rows)))
     for key, label in (("top1", "top-1"), ("recall_at_3", "recall@3")):
@@ -89,12 +85,7 @@ def trend_svg(rows: list[dict]) -> str:
     ax2.set_ylabel("skills")
     ax.legend(loc="lower left", fontsize=8)
     ax.set_title(f"Routing over releases ({rows[0]['router'] if rows else ''})", fontsize=10)
-    buf = io.StringIO()
-    with warnings.catch_warnings():  # a glyph missing from the font is drawn as a box, not an error
-        warnings.simplefilter("ignore")
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "skill-harness"})
-    plt.close(fig)
-    return buf.getvalue()
+    return to_svg(fig)
 
 
 def run_history(args) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import warnings
 import json
 
 
@@ -33,11 +32,10 @@ def graphml(graph: dict) -> str:
 
 def picture(graph: dict, max_pairs: int = 30) -> str:
     """SVG of the collision neighbourhoods (medium and high), not the whole library."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import networkx as nx
-    matplotlib.rcParams["svg.hashsalt"] = "skill-harness"
+
+    from harness.plotting import pyplot, to_svg
+    plt = pyplot()
     pairs = [c for c in graph["collisions"] if c["severity"] in ("high", "medium")][:max_pairs]
     fig, ax = plt.subplots(figsize=(11, 8) if pairs else (6, 1), dpi=100)
     ax.set_axis_off()
@@ -57,12 +55,7 @@ def picture(graph: dict, max_pairs: int = 30) -> str:
         nx.draw_networkx_labels(g, pos, ax=ax, font_size=8)
         ax.set_title("Collisions: arrow from the skill whose prompts are taken to the skill that takes them\n"
                      "(red: high, orange: medium; width: share of prompts taken)", fontsize=10)
-    buf = io.StringIO()
-    with warnings.catch_warnings():  # a glyph missing from the font is drawn as a box, not an error
-        warnings.simplefilter("ignore")
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "skill-harness"})
-    plt.close(fig)
-    return buf.getvalue()
+    return to_svg(fig)
 
 
 def graph_files(graph: dict) -> dict[str, str]:

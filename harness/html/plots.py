@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import warnings
-
-
-def _svg(fig) -> str:
-    import matplotlib.pyplot as plt
-    buf = io.StringIO()
-    with warnings.catch_warnings():  # a glyph missing from the font is drawn as a box, not an error
-        warnings.simplefilter("ignore")
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": "skill-harness"})
-    plt.close(fig)
-    return buf.getvalue()
-
 
 def confusion_heatmap(pairs: list[dict], max_skills: int = 20) -> str | None:
     """Expected (rows) x routed-to (columns) over the skills involved in the most errors."""
-    import matplotlib
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "skill-harness"
-    matplotlib.rcParams["svg.fonttype"] = "path"
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    from harness.plotting import pyplot, to_svg
+    plt = pyplot()
     if not pairs:
         return None
     weight: dict[str, int] = {}
@@ -48,4 +33,4 @@ def confusion_heatmap(pairs: list[dict], max_skills: int = 20) -> str | None:
             ax.text(j, i, int(v), ha="center", va="center", fontsize=6, color="black" if v < m.max() / 2 else "white")
     fig.colorbar(im, ax=ax, shrink=0.6, label="prompts")
     ax.set_title(f"Confusions among the {len(skills)} skills involved in the most errors", fontsize=9)
-    return _svg(fig)
+    return to_svg(fig)
