@@ -1,5 +1,5 @@
 """Every hostile case: exit 0 with findings or exit 2 with one line; never a traceback, a hang,
-a write outside --out or a partial --out. Bounds per case: 20 s wall time (the slowest is
+a write outside --out or a partial --out. Bounds per case: 60 s wall time (the slowest is
 printed in the summary line)."""
 
 import io
@@ -74,7 +74,7 @@ def test_hostile_case(case, tmp_path, cache_dir):
     assert "Traceback" not in err + stdout.getvalue()
     assert after == before, f"written outside --out: {sorted(after ^ before)}"
     assert not Path("/tmp/pwned").exists()
-    assert elapsed < 20
+    assert elapsed < 60
     if rc == 2:
         SUMMARY["exit2"].append(case.id)
         lines = err.strip().splitlines()
