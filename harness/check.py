@@ -16,8 +16,8 @@ def library_root(path: Path, given: str | None) -> tuple[str, str]:
     if given:
         root = Path(given)
     else:
-        from harness.library.source import _git
-        proc = _git(str(path.parent), "rev-parse", "--show-toplevel", check=False)
+        from harness.library.source import run_git
+        proc = run_git(str(path.parent), "rev-parse", "--show-toplevel", check=False)
         if proc.returncode != 0:
             raise HarnessError(f"{path}: not inside a git repository: give --library FOLDER")
         root = Path(proc.stdout.decode().strip())
@@ -30,10 +30,10 @@ def library_root(path: Path, given: str | None) -> tuple[str, str]:
 
 def against_bytes(root: str, rel: str, ref: str) -> bytes | None:
     """The file at `ref` of the library's repository, or None when it does not exist there."""
-    from harness.library.source import _git, resolve_commit
+    from harness.library.source import run_git, resolve_commit
     commit = resolve_commit(root, ref)
-    prefix = _git(root, "rev-parse", "--show-prefix").stdout.decode().strip()
-    proc = _git(root, "cat-file", "blob", f"{commit}:{prefix}{rel}", check=False)
+    prefix = run_git(root, "rev-parse", "--show-prefix").stdout.decode().strip()
+    proc = run_git(root, "cat-file", "blob", f"{commit}:{prefix}{rel}", check=False)
     return proc.stdout if proc.returncode == 0 else None
 
 

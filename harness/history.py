@@ -13,7 +13,7 @@ from harness.report_md import md_cell, pct
 
 def expand_refs(library: str, refs: str, cache_dir: Path) -> list[str]:
     """`a,b,c` as given; a glob (`release-*`) over the repository's tags, oldest first."""
-    from harness.library.source import _git, _is_bundle, _mirror_bundle, split_spec, validate_ref
+    from harness.library.source import repository, run_git, split_spec, validate_ref
     parts = [r.strip() for r in refs.split(",") if r.strip()]
     if not parts:
         raise HarnessError("--refs: give refs separated by commas, or a tag glob")
@@ -23,8 +23,8 @@ def expand_refs(library: str, refs: str, cache_dir: Path) -> list[str]:
     out = []
     for part in parts:
         if any(c in part for c in "*?["):
-            repo = _mirror_bundle(src, cache_dir) if _is_bundle(src) else src
-            tags = _git(repo, "for-each-ref", "--sort=creatordate", "--format=%(refname:short)", "refs/tags").stdout.decode().split()
+            repo = repository(src, cache_dir)
+            tags = run_git(repo, "for-each-ref", "--sort=creatordate", "--format=%(refname:short)", "refs/tags").stdout.decode().split()
             hits = [t for t in tags if fnmatch.fnmatchcase(t, part)]
             if not hits:
                 raise HarnessError(f"--refs {part!r}: no tag matches")

@@ -63,22 +63,22 @@ class _NoProgress:
 def known_names(library: Library, cfg: RunConfig) -> set[str]:
     """Skill names at every release of the library (tags and branches of a git source):
     folder names and frontmatter `name:` lines, read cheaply (no YAML) since only names matter."""
-    from harness.library.source import _git, _is_bundle, _mirror_bundle, split_spec
+    from harness.library.source import repository, run_git, split_spec
     names = set(library.names) | {path.split("/")[-2] for path in library.skipped if "/" in path}
     src, _ = split_spec(library.source)
     if library.commit is None:
         return names
-    repo = _mirror_bundle(src, cfg.cache_dir) if _is_bundle(src) else src
-    refs = _git(repo, "for-each-ref", "--format=%(objectname)", "refs/tags", "refs/heads").stdout.decode().split()
+    repo = repository(src, cfg.cache_dir)
+    refs = run_git(repo, "for-each-ref", "--format=%(objectname)", "refs/tags", "refs/heads").stdout.decode().split()
     blobs: set[str] = set()
     for ref in sorted(set(refs)):
-        listing = _git(repo, "ls-tree", "-r", "-z", "--full-tree", f"{ref}^{{tree}}", check=False).stdout
+        listing = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", f"{ref}^{{tree}}", check=False).stdout
         for rec in listing.split(b"\0"):
             meta, _, path = rec.partition(b"\t")
             if path.endswith(b"/SKILL.md"):
                 names.add(path.split(b"/")[-2].decode("utf-8", "replace"))
                 blobs.add(meta.split()[2].decode())
-    batch = _git(repo, "cat-file", "--batch", data="".join(b + "\n" for b in sorted(blobs)).encode()).stdout
+    batch = run_git(repo, "cat-file", "--batch", data="".join(b + "\n" for b in sorted(blobs)).encode()).stdout
     names.update(m.strip("\"' ") for m in re.findall(r"(?m)^name:[ \t]*(.+?)[ \t]*$", batch.decode("utf-8", "replace")))
     return names
 

@@ -1,6 +1,5 @@
 """Invariants of the whole loop on generated libraries (lexical routers: no model needed)."""
 
-import random
 
 from hypothesis import assume, given, settings, strategies as st
 

@@ -60,9 +60,9 @@ def render_compare(cmp: dict, breaches: list[str], gate_router: str | None, max_
                      f"prompts of {others} moved")
     out += _fold("Skills and blast radius", lines)
     col, orph = cmp["collisions"], cmp["orphans"]
-    lines = [f"- new collisions: " + (", ".join(f"{c['victim']} → {c['thief']} ({c['severity']})" for c in col["new"]) or "none"),
-             f"- resolved: " + (", ".join(f"{c['victim']} → {c['thief']}" for c in col["resolved"]) or "none"),
-             f"- worse: " + (", ".join(f"{c['victim']} → {c['thief']} ({c['base_score']:.2f} → {c['score']:.2f})" for c in col["worse"]) or "none")]
+    lines = ["- new collisions: " + (", ".join(f"{c['victim']} → {c['thief']} ({c['severity']})" for c in col["new"]) or "none"),
+             "- resolved: " + (", ".join(f"{c['victim']} → {c['thief']}" for c in col["resolved"]) or "none"),
+             "- worse: " + (", ".join(f"{c['victim']} → {c['thief']} ({c['base_score']:.2f} → {c['score']:.2f})" for c in col["worse"]) or "none")]
     lines += [f"- {k.replace('_', ' ')}: new {', '.join(v['new']) or 'none'}; resolved {', '.join(v['resolved']) or 'none'}"
               for k, v in orph.items()]
     out += _fold("Collisions and orphans", lines)

@@ -79,7 +79,7 @@ def validate_ref(ref: str) -> str:
     return ref
 
 
-def _git(repo: str, *args: str, data: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def run_git(repo: str, *args: str, data: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1", LC_ALL="C")
     cmd = ["git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-C", repo, *args]
@@ -112,7 +112,7 @@ def _mirror_bundle(bundle: str, cache_dir: Path) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".bundle-", dir=target.parent)
     try:
-        proc = _git(str(target.parent), "clone", "--quiet", "--mirror", "--", os.path.abspath(bundle), tmp, check=False)
+        proc = run_git(str(target.parent), "clone", "--quiet", "--mirror", "--", os.path.abspath(bundle), tmp, check=False)
         if proc.returncode != 0:
             raise HarnessError(f"{bundle}: not a readable git bundle ({proc.stderr.decode('utf-8', 'replace').strip().splitlines()[-1:]})")
         try:
@@ -122,6 +122,11 @@ def _mirror_bundle(bundle: str, cache_dir: Path) -> str:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return str(target)
+
+
+def repository(src: str, cache_dir: Path) -> str:
+    """The git repository behind a source: a bundle's mirror in the cache, or the folder."""
+    return _mirror_bundle(src, cache_dir) if _is_bundle(src) else src
 
 
 def snapshot(spec: str, cache_dir: Path, max_file_bytes: int = 1 << 20) -> Snapshot:
@@ -135,7 +140,7 @@ def snapshot(spec: str, cache_dir: Path, max_file_bytes: int = 1 << 20) -> Snaps
         return _read_git(src, repo, ref or "HEAD", max_file_bytes)
     if ref is None:
         return _read_folder(src, src, max_file_bytes)
-    inside = _git(src, "rev-parse", "--show-prefix", check=False)
+    inside = run_git(src, "rev-parse", "--show-prefix", check=False)
     if inside.returncode != 0:
         raise HarnessError(f"--library {spec}: {src} is not a git repository, so it has no ref {ref!r}")
     return _read_git(src, src, ref, max_file_bytes, inside.stdout.decode().strip())
@@ -143,7 +148,7 @@ def snapshot(spec: str, cache_dir: Path, max_file_bytes: int = 1 << 20) -> Snaps
 
 def resolve_commit(repo: str, ref: str) -> str:
     validate_ref(ref)
-    proc = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+    proc = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
     if proc.returncode != 0:
         raise HarnessError(f"unknown ref {ref!r} in {repo}: no tag, branch or commit of that name")
     return proc.stdout.decode().strip()
@@ -153,7 +158,7 @@ def _read_git(spec: str, repo: str, ref: str, limit: int, prefix: str = "") -> S
     """Files of `ref`; with a prefix (a subfolder of the repository), only those below it."""
     commit = resolve_commit(repo, ref)
     snap = Snapshot(spec, ref, commit)
-    out = _git(repo, "ls-tree", "-r", "-z", "-l", "--full-tree", commit).stdout
+    out = run_git(repo, "ls-tree", "-r", "-z", "-l", "--full-tree", commit).stdout
     entries: dict[str, tuple[str, str, int]] = {}
     for rec in out.split(b"\0"):
         if not rec:
@@ -173,7 +178,7 @@ def _read_git(spec: str, repo: str, ref: str, limit: int, prefix: str = "") -> S
         if not wanted(path):
             continue
         if mode == "120000":
-            target = _git(repo, "cat-file", "blob", sha).stdout.decode("utf-8", "replace")
+            target = run_git(repo, "cat-file", "blob", sha).stdout.decode("utf-8", "replace")
             real = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
             if target.startswith("/") or real.startswith("../") or real == "..":
                 snap.findings.append(Finding(path, 0, "symlink-outside-root", "error", f"symlink to {target!r} leaves the library root: not followed"))
@@ -196,7 +201,7 @@ def _read_git(spec: str, repo: str, ref: str, limit: int, prefix: str = "") -> S
 def _cat_blobs(repo: str, shas: list[str]) -> list[bytes]:
     if not shas:
         return []
-    out = _git(repo, "cat-file", "--batch", data="".join(s + "\n" for s in shas).encode()).stdout
+    out = run_git(repo, "cat-file", "--batch", data="".join(s + "\n" for s in shas).encode()).stdout
     blobs, pos = [], 0
     for _ in shas:
         nl = out.index(b"\n", pos)
