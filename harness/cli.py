@@ -302,7 +302,11 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("skill-harness: interrupted; --out left as it was", file=sys.stderr)
-        return 130
+        # Exit now with 130: an interrupt that landed inside an import can otherwise make
+        # the interpreter kill itself with SIGINT at shutdown. Outputs are already cleaned up.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     except BrokenPipeError:
         return 1
     except Exception as exc:  # pragma: no cover - a bug of ours, still one line
