@@ -84,3 +84,35 @@ def test_hostile_case(case, tmp_path, cache_dir):
         SUMMARY["ok"].append(case.id)
         res = json.loads((out / "results.json").read_text())
         assert res["library"]["skill_files"] >= 0 and isinstance(res["findings"], list)
+
+
+OTHER = [c for c in CASES if not c.skip_reason and (c.kind == "evalset" or (c.id.startswith("lib-") and c.id.endswith("-skills")))]
+
+
+@pytest.mark.parametrize("case", OTHER, ids=[c.id for c in OTHER])
+def test_hostile_case_other_commands(case, tmp_path, cache_dir):
+    """The same inputs through `eval-set check` (eval sets) and `check` (one SKILL.md)."""
+    root = tmp_path / "case"
+    root.mkdir()
+    case.build(root)
+    if case.kind == "evalset":
+        args = ["eval-set", "check", *([a.replace("ROOT", str(root)) for a in case.args][1:2] or [str(root / "ev.jsonl")]),
+                "--library", str(root / "lib"), "--no-embeddings", "--cache-dir", str(cache_dir)]
+        allowed = (0, 2)
+    else:
+        args = ["check", str(root / "lib" / "skills" / "target-skill" / "SKILL.md"), "--library", str(root / "lib"),
+                "--json", "--cache-dir", str(cache_dir)]
+        allowed = (0, 1, 2)          # 1: the file fails lint, which is the point of most cases
+    before = files_under(root, set())
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        rc = main(args)
+    err = stderr.getvalue()
+    assert rc in allowed, f"exit {rc}: {err}"
+    assert "Traceback" not in err + stdout.getvalue()
+    assert files_under(root, set()) == before
+    if rc == 2 and err:
+        assert len(err.strip().splitlines()) == 1 and NAMES_SOMETHING.search(err), err
+    if case.kind != "evalset" and rc in (0, 1):
+        report = json.loads(stdout.getvalue())
+        assert report["passed"] == (rc == 0) and all(f["severity"] in ("error", "warning", "info") for f in report["lint"])
