@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
-def _pp(v) -> str:
-    return "–" if v is None else f"{100 * v:+.1f}"
+from harness.report_md import pct
 
 
 def render_check(rep: dict, max_rows: int = 8) -> str:
@@ -19,7 +17,7 @@ def render_check(rep: dict, max_rows: int = 8) -> str:
         out += [f"  {n['similarity']:.3f}  {n['skill']}  (shared: {', '.join(n['shared_terms']) or '–'})" for n in rep["neighbours"]]
     w = rep["what_if"]
     if w:
-        out += ["", f"what-if ({w['router']}): top-1 {_pp(w['top1']['delta'])} points, recall@3 {_pp(w['recall_at_3']['delta'])} points"]
+        out += ["", f"what-if ({w['router']}): top-1 {pct(w['top1']['delta'], True)} points, recall@3 {pct(w['recall_at_3']['delta'], True)} points"]
         for key, title in (("wins", "now wins its own prompts"), ("loses", "now loses its own prompts"), ("steals", "now takes prompts of others")):
             items = w[key]
             out.append(f"  {title}: {len(items)}")
@@ -28,7 +26,7 @@ def render_check(rep: dict, max_rows: int = 8) -> str:
                 out.append(f"    {it['id']}{extra}: {it['prompt'][:90]}")
         moved = [s for s in w["per_skill"] if s["recall_delta"]]
         if moved:
-            out.append("  per-skill recall: " + ", ".join(f"{s['skill']} {_pp(s['recall_delta'])}" for s in moved[:max_rows]))
+            out.append("  per-skill recall: " + ", ".join(f"{s['skill']} {pct(s['recall_delta'], True)}" for s in moved[:max_rows]))
         if w["new_collisions"]:
             out.append("  new collisions: " + ", ".join(f"{c['victim']} -> {c['thief']} ({c['severity']})" for c in w["new_collisions"]))
     elif rep.get("note"):

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 
-def pct(v) -> str:
-    return "–" if v is None else f"{100 * v:.1f}"
+def pct(v, signed: bool = False) -> str:
+    """A share as percent with one decimal; `signed` for deltas (+1.5 / -0.3)."""
+    if v is None:
+        return "–"
+    return f"{100 * v:+.1f}" if signed else f"{100 * v:.1f}"
 
 
 def ci(v) -> str:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from harness.report_md import md_cell
-
-
-def _pp(v) -> str:
-    return "–" if v is None else f"{100 * v:+.1f}"
+from harness.report_md import md_cell, pct
 
 
 def _ci(ci) -> str:
@@ -30,7 +26,7 @@ def render_compare(cmp: dict, breaches: list[str], gate_router: str | None, max_
     for r, d in cmp["routers"].items():
         t, r3 = d["metrics"]["top1"], d["metrics"]["recall_at_3"]
         base_head = "–" if t["base"] is None else f"{100 * t['base']:.1f} → {100 * t['head']:.1f}"
-        out.append(f"| {r} | {base_head} | {_pp(t['delta'])}{_ci(t['ci'])} | {_pp(r3['delta'])}{_ci(r3['ci'])} | "
+        out.append(f"| {r} | {base_head} | {pct(t['delta'], True)}{_ci(t['ci'])} | {pct(r3['delta'], True)}{_ci(r3['ci'])} | "
                    f"{d['wins']} / {d['ties']} / {d['losses']} | {d['mcnemar_p']:.3g} |")
     sk = cmp["skills"]
     out += ["", f"Skills: {len(sk['added'])} added, {len(sk['removed'])} removed, {len(sk['renamed'])} renamed, "
@@ -49,7 +45,7 @@ def render_compare(cmp: dict, breaches: list[str], gate_router: str | None, max_
                         f"{md_cell(x['head_selected'])} |" for x in d["fixed"][:max_rows]])
         moved = [s for s in cmp["per_skill"].get(default, []) if s["recall_delta"] or s["precision_delta"]]
         out += _fold(f"Per-skill changes ({len(moved)} skills)", ["| skill | support | recall Δ | precision Δ |", "|---|---|---|---|"]
-                     + [f"| {md_cell(s['skill'])} | {s['support']} | {_pp(s['recall_delta'])} | {_pp(s['precision_delta'])} |"
+                     + [f"| {md_cell(s['skill'])} | {s['support']} | {pct(s['recall_delta'], True)} | {pct(s['precision_delta'], True)} |"
                         for s in sorted(moved, key=lambda s: (s['recall_delta'] or 0, s['skill']))[:max_rows]])
     lines = [f"- added: {', '.join(sk['added']) or 'none'}", f"- removed: {', '.join(sk['removed']) or 'none'}",
              "- renamed: " + (", ".join(f"{r['from']} → {r['to']} ({r['how']})" for r in sk["renamed"]) or "none"),

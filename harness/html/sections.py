@@ -6,12 +6,7 @@ import json
 from pathlib import Path
 
 from harness.html.safe import svg_img, text as t
-
-
-def pct(v, signed=False) -> str:
-    if v is None:
-        return "–"
-    return f"{100 * v:+.1f}" if signed else f"{100 * v:.1f}"
+from harness.report_md import pct
 
 
 def num(v) -> str:
