@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from harness.compare.stats import mcnemar_exact, paired_delta
+from harness.metrics.ranking import MEASURES
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
 def _values(rec: dict) -> dict[str, float]:
-    names = [t[0] for t in rec["top"]]
-    exp = set(rec["expected"])
-    rr = next((1.0 / (i + 1) for i, n in enumerate(names[:10]) if n in exp), 0.0)
-    return {"top1": float(rec["correct"]), "recall_at_3": float(any(n in exp for n in names[:3])),
-            "recall_at_5": float(any(n in exp for n in names[:5])), "mrr_at_10": rr}
+    """The run's own ranking measures for one in-scope record."""
+    ranked, gold = [t[0] for t in rec["top"]], frozenset(rec["expected"])
+    return {m.name: m.value(ranked, gold) for m in MEASURES}
 
 
 def skill_changes(base, head) -> dict:
