@@ -47,10 +47,26 @@ class EvalSet:
 
     @property
     def sha256(self) -> str:
+        """Everything that defines the set: prompts, labels and the successor map."""
+        return self._digest(("id", "prompt", "expected", "acceptable", "kind", "split"), True)
+
+    @property
+    def prompts_sha256(self) -> str:
+        """The prompts without their labels (text, kind, split)."""
+        return self._digest(("id", "prompt", "kind", "split"), False)
+
+    @property
+    def labels_sha256(self) -> str:
+        """The labels alone (expected, acceptable, successor map)."""
+        return self._digest(("id", "expected", "acceptable"), True)
+
+    def _digest(self, keys: tuple[str, ...], with_successors: bool) -> str:
         h = hashlib.sha256()
         for p in self.prompts:
-            h.update(json.dumps(p.canonical(), sort_keys=True, ensure_ascii=False).encode() + b"\n")
-        h.update(json.dumps(self.successors, sort_keys=True).encode())
+            doc = {k: v for k, v in p.canonical().items() if k in keys}
+            h.update(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode() + b"\n")
+        if with_successors:
+            h.update(json.dumps(self.successors, sort_keys=True).encode())
         return h.hexdigest()
 
     @property

@@ -7,6 +7,7 @@ import re
 from harness.exclusions import parse_exclusions
 from harness.library import frontmatter, rules
 from harness.library.findings import Finding, sort_findings
+from harness.library.model import router_text
 from harness.quote import quote
 
 TRIGGER = re.compile(r"\b(use (this |it |the skill )?(when|for|to|if|whenever)|when (the user|you|a user|asked|someone)|"
@@ -42,10 +43,17 @@ def lint_text(data: bytes, path: str, folder: str, known: set[str], encoder=None
                 out.append(Finding(path, line, "exclusion-unknown-skill", "warning",
                                    f"exclusion points to {t!r}, which is not a skill of this library", name))
     if encoder is not None:
-        text = f"{name.replace('-', ' ')}: {desc}" if fields == "both" else desc
-        (n,) = encoder.count_tokens([text])
+        text = router_text(name, desc, fields)
+        out += truncation_findings(encoder, [(text, path, line, name)])
+    return sort_findings(out), fields_
+
+
+def truncation_findings(encoder, items: list[tuple[str, str, int, str]]) -> list[Finding]:
+    """`description-truncated` for each (router text, path, line, skill) the encoder cannot read whole."""
+    out = []
+    for (text, path, line, name), n in zip(items, encoder.count_tokens([i[0] for i in items])):
         if n > encoder.max_tokens:
             out.append(Finding(path, line, "description-truncated", "warning",
                                f"the encoder reads {encoder.max_tokens} tokens, this text has {n}: {n - encoder.max_tokens} "
                                f"are lost, from {quote(encoder.tail_past(text, encoder.max_tokens))!r}", name))
-    return sort_findings(out), fields_
+    return out

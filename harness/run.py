@@ -10,11 +10,11 @@ from pathlib import Path
 
 from harness import __version__
 from harness.evalset import EvalSet, check_labels, load_eval_sets, scope
-from harness.library.findings import Finding, sort_findings
+from harness.library.findings import sort_findings
 from harness.library.loader import load_library
 from harness.library.model import Library, sha256_text
+from harness.lint import truncation_findings
 from harness.metrics.bootstrap import bootstrap_ci
-from harness.quote import quote
 from harness.metrics.perskill import confusion, per_skill
 from harness.metrics.ranking import MEASURES, HitAt, mean, per_prompt
 from harness.routers import BUILTIN, ROUTERS, RouterContext, rank
@@ -83,18 +83,6 @@ def known_names(library: Library, cfg: RunConfig) -> set[str]:
     return names
 
 
-def truncation_findings(library: Library, encoder, fields: str) -> list[Finding]:
-    out = []
-    texts = [s.text(fields) for s in library.skills]
-    for skill, text, n in zip(library.skills, texts, encoder.count_tokens(texts)):
-        if n > encoder.max_tokens:
-            tail = encoder.tail_past(text, encoder.max_tokens)
-            out.append(Finding(skill.path, 0, "description-truncated", "warning",
-                               f"the router's encoder reads {encoder.max_tokens} tokens; this skill's text has {n}: "
-                               f"{n - encoder.max_tokens} are cut, from {quote(tail)!r}", skill.name))
-    return out
-
-
 def _round(v):
     return None if v is None else round(float(v), 6)
 
@@ -111,7 +99,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None) -> 
     routers = [ROUTERS.get(n)(ctx) for n in cfg.routers]
     findings = list(library.findings)
     if any(n in ("dense", "hybrid") for n in cfg.routers) and names:
-        findings += truncation_findings(library, ctx.encoder(), cfg.fields)
+        findings += truncation_findings(ctx.encoder(), [(s.text(cfg.fields), s.path, 0, s.name) for s in library.skills])
     records, metrics, per_kind, skills_out, conf, router_meta = [], {}, {}, {}, {}, []
     texts = [p.prompt for p in prompts]
     for router in routers:
@@ -147,7 +135,8 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None) -> 
         "harness_version": __version__,
         "library": library.describe(),
         "eval_set": {
-            "paths": evalset.paths, "sha256": evalset.sha256, "split": cfg.split,
+            "paths": evalset.paths, "sha256": evalset.sha256, "prompts_sha256": evalset.prompts_sha256,
+            "labels_sha256": evalset.labels_sha256, "split": cfg.split,
             "prompts": len(prompts), "in_scope": sum(p.in_scope for p in prompts),
             "out_of_scope": sum(not p.in_scope for p in prompts),
             "remapped": scoped.remapped, "became_out_of_scope": scoped.became_out_of_scope,

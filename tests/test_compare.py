@@ -118,3 +118,16 @@ def test_walls_name_every_difference():
         check_walls(a, b, set())
     assert "[fields]" in str(exc.value) and "[seed]" in str(exc.value)
     assert set(check_walls(a, b, {"seed", "fields"})) == {"seed", "fields"}
+
+
+def test_walls_tell_labels_from_prompts():
+    a, b = fake_run({"p": True}), fake_run({"p": True})
+    for run, labels in ((a, "L1"), (b, "L2")):
+        run.results["eval_set"].update(prompts_sha256="P", labels_sha256=labels, sha256=labels)
+    with pytest.raises(HarnessError) as exc:
+        check_walls(a, b, set())
+    assert "[labels] labels digest L1 vs L2" in str(exc.value) and "[eval-set]" not in str(exc.value)
+    assert set(check_walls(a, b, {"labels"})) == {"labels"}
+    b.results["eval_set"]["prompts_sha256"] = "Q"
+    with pytest.raises(HarnessError, match=r"\[eval-set\]"):
+        check_walls(a, b, {"labels"})

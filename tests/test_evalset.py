@@ -105,3 +105,12 @@ def test_reader_either_parses_or_names_the_line(line):
         assert str(exc).startswith("f.jsonl:7: ")
         return
     assert p is None or (isinstance(p.id, str) and isinstance(p.expected, tuple) and p.split in ("dev", "test"))
+
+
+def test_digests_separate_labels_from_prompts(tmp_path):
+    a = load_eval_sets([write(tmp_path / "a.jsonl", [GOOD])])
+    relabelled = load_eval_sets([write(tmp_path / "b.jsonl", [{**GOOD, "expected": ["b"]}])])
+    reworded = load_eval_sets([write(tmp_path / "c.jsonl", [{**GOOD, "prompt": "ship it"}])])
+    assert a.prompts_sha256 == relabelled.prompts_sha256 and a.labels_sha256 != relabelled.labels_sha256
+    assert a.labels_sha256 == reworded.labels_sha256 and a.prompts_sha256 != reworded.prompts_sha256
+    assert len({a.sha256, relabelled.sha256, reworded.sha256}) == 3

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 
 from harness.errors import HarnessError
 
 DIMENSIONS = ("eval-set", "labels", "routers", "model", "seed", "fields", "split")
 
 
-def _labels_digest(run) -> str:
-    h = hashlib.sha256()
-    for router in sorted(run.records)[:1]:
-        for pid, r in sorted(run.records[router].items()):
-            h.update(json.dumps([pid, r["expected"], r["acceptable"]]).encode())
-    return h.hexdigest()
-
-
 def differences(base, head) -> dict[str, str]:
     a, b = base.results, head.results
     out = {}
-    if a["eval_set"]["sha256"] != b["eval_set"]["sha256"]:
-        out["eval-set"] = f"eval-set digest {a['eval_set']['sha256'][:12]} vs {b['eval_set']['sha256'][:12]}"
+    # results without the split digests (older files) can only tell that something differs
+    key = "prompts_sha256" if "prompts_sha256" in a["eval_set"] and "prompts_sha256" in b["eval_set"] else "sha256"
+    if a["eval_set"][key] != b["eval_set"][key]:
+        out["eval-set"] = f"eval-set digest {a['eval_set'][key][:12]} vs {b['eval_set'][key][:12]}"
+    la, lb = a["eval_set"].get("labels_sha256"), b["eval_set"].get("labels_sha256")
+    if la != lb:
+        out["labels"] = f"labels digest {str(la)[:12]} vs {str(lb)[:12]}"
     ids_a = {pid for r in base.records.values() for pid in r}
     ids_b = {pid for r in head.records.values() for pid in r}
     if ids_a != ids_b:

@@ -41,12 +41,16 @@ class Skill:
         return self.copies[0].sha256
 
     def text(self, fields: str = "both") -> str:
-        """What a router reads: the name and/or description, as the agent sees them."""
-        if fields == "name":
-            return self.name.replace("-", " ")
-        if fields == "description":
-            return self.description
-        return f"{self.name.replace('-', ' ')}: {self.description}"
+        return router_text(self.name, self.description, fields)
+
+
+def router_text(name: str, description: str, fields: str = "both") -> str:
+    """What a router reads of a skill: the name and/or description, as the agent sees them."""
+    if fields == "name":
+        return name.replace("-", " ")
+    if fields == "description":
+        return description
+    return f"{name.replace('-', ' ')}: {description}"
 
 
 @dataclass
