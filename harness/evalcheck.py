@@ -77,29 +77,35 @@ def copied_runs(prompt: str, grams: dict[str, set[str]], n: int = COPY_WORDS) ->
 
 def names_a_skill(prompt: str, names: list[str]) -> list[str]:
     out = [n for n in names if "-" in n and re.search(r"(?<![\w-])" + re.escape(n) + r"(?![\w-])", prompt)]
-    out += [n for n in names if re.search(r"\bthe " + re.escape(n) + r" skill\b", prompt, re.I)]
+    out += [n for n in names if re.search(r"\bthe " + re.escape(n) + r" skill\b", prompt, re.IGNORECASE)]
     return sorted(set(out))
 
 
 def check(evalset: EvalSet, library: Library, known: set[str], report: CheckReport, min_per_skill: int = 10,
           encoder_cache=None) -> CheckReport:
     import difflib
+
     from harness.evalset import scope
     known = known | set(evalset.successors)
     for p in evalset.prompts:
-        for name in p.expected + p.acceptable:
+        for name in p.expected + p.acceptable + p.not_:
             if name not in known:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
                 report.errors.append(f"{p.file}:{p.line}: label {name!r} names no skill of this library"
                                      + (f"; did you mean {close[0]!r}?" if close else ""))
-    scoped = scope(evalset, set(library.names)).prompts
+    scoped_set = scope(evalset, set(library.names))
+    scoped = scoped_set.prompts
     ins = [p for p in scoped if p.in_scope]
+    negatives = sum(p.negative_only for p in scoped)
     support = Counter(n for p in ins for n in p.expected)
     under = sorted((support[s], s) for s in library.names if support[s] < min_per_skill)
     kinds = Counter(p.kind for p in evalset.prompts)
     kind_list = ", ".join(f"{k or '(none)'} {v}" for k, v in sorted(kinds.items()))
-    report.facts.append(f"{len(evalset.prompts)} prompts: {len(ins)} in-scope, {len(scoped) - len(ins)} out-of-scope "
-                        f"at this release; kinds: {kind_list}")
+    report.facts.append(f"{len(evalset.prompts)} prompts: {len(ins)} in-scope, {sum(p.out_of_scope for p in scoped)} "
+                        f"out-of-scope, {negatives} negative (must not select) at this release; kinds: {kind_list}")
+    if scoped_set.negatives_dropped:
+        report.facts.append(f"{scoped_set.negatives_dropped} negative prompt(s) left out: none of their 'not' skills "
+                            "exists at this release")
     report.facts.append(f"coverage: {sum(1 for s in library.names if support[s] >= min_per_skill)}/{len(library.names)} "
                         f"skills have at least {min_per_skill} prompts")
     for count, skill in under:

@@ -12,7 +12,7 @@ from pathlib import Path
 from harness.errors import HarnessError
 
 REQUIRED = ("id", "prompt", "expected")
-OPTIONAL = ("kind", "split", "acceptable", "note")
+OPTIONAL = ("kind", "split", "acceptable", "not", "note")
 SPLITS = ("dev", "test")
 SUCCESSORS_FILE = "successors.json"
 
@@ -28,14 +28,28 @@ class Prompt:
     note: str = ""
     file: str = ""
     line: int = 0
+    not_: tuple[str, ...] = ()      # the JSONL field "not": skills that must not be selected
 
     @property
     def in_scope(self) -> bool:
         return bool(self.expected)
 
+    @property
+    def negative_only(self) -> bool:
+        """No expected skill, but named skills that must not be picked: any other skill, or none, is fine."""
+        return not self.expected and bool(self.not_)
+
+    @property
+    def out_of_scope(self) -> bool:
+        """No skill of the library should be picked."""
+        return not self.expected and not self.not_
+
     def canonical(self) -> dict:
-        return {"id": self.id, "prompt": self.prompt, "expected": list(self.expected),
-                "acceptable": list(self.acceptable), "kind": self.kind, "split": self.split}
+        doc = {"id": self.id, "prompt": self.prompt, "expected": list(self.expected),
+               "acceptable": list(self.acceptable), "kind": self.kind, "split": self.split}
+        if self.not_:  # only when present: digests of sets without it stay as they were
+            doc["not"] = list(self.not_)
+        return doc
 
 
 @dataclass
@@ -48,7 +62,7 @@ class EvalSet:
     @property
     def sha256(self) -> str:
         """Everything that defines the set: prompts, labels and the successor map."""
-        return self._digest(("id", "prompt", "expected", "acceptable", "kind", "split"), True)
+        return self._digest(("id", "prompt", "expected", "acceptable", "not", "kind", "split"), True)
 
     @property
     def prompts_sha256(self) -> str:
@@ -57,8 +71,8 @@ class EvalSet:
 
     @property
     def labels_sha256(self) -> str:
-        """The labels alone (expected, acceptable, successor map)."""
-        return self._digest(("id", "expected", "acceptable"), True)
+        """The labels alone (expected, acceptable, not, successor map)."""
+        return self._digest(("id", "expected", "acceptable", "not"), True)
 
     def _digest(self, keys: tuple[str, ...], with_successors: bool) -> str:
         h = hashlib.sha256()
@@ -71,9 +85,9 @@ class EvalSet:
 
     @property
     def labels(self) -> set[str]:
-        return {n for p in self.prompts for n in p.expected + p.acceptable}
+        return {n for p in self.prompts for n in p.expected + p.acceptable + p.not_}
 
-    def select(self, split: str) -> "EvalSet":
+    def select(self, split: str) -> EvalSet:
         if split == "all":
             return self
         return EvalSet(self.paths, [p for p in self.prompts if p.split == split], self.successors, self.warnings)
@@ -121,6 +135,11 @@ def parse_line(line: str, where: str, max_prompt_chars: int, unknown: set[str]) 
         raise HarnessError(f"{where}: prompt is {len(text)} characters, over the {max_prompt_chars} limit (--max-prompt-chars)")
     expected = _str_list(rec["expected"], where, "expected")
     acceptable = _str_list(rec.get("acceptable", []), where, "acceptable")
+    not_ = _str_list(rec.get("not", []), where, "not")
+    for key, names in (("expected", expected), ("acceptable", acceptable)):
+        both = [n for n in not_ if n in names]
+        if both:
+            raise HarnessError(f"{where}: 'not' and '{key}' both name {', '.join(map(repr, both))}")
     split = rec.get("split", "test")
     if split not in SPLITS:
         raise HarnessError(f"{where}: 'split' must be one of {', '.join(SPLITS)}, not {split!r}")
@@ -129,7 +148,7 @@ def parse_line(line: str, where: str, max_prompt_chars: int, unknown: set[str]) 
             raise HarnessError(f"{where}: '{key}' must be a string")
     unknown.update(k for k in rec if k not in REQUIRED + OPTIONAL)
     return Prompt(pid, text, expected, tuple(a for a in acceptable if a not in expected), rec.get("kind", ""),
-                  split, rec.get("note", ""), where.rsplit(":", 1)[0], int(where.rsplit(":", 1)[1]))
+                  split, rec.get("note", ""), where.rsplit(":", 1)[0], int(where.rsplit(":", 1)[1]), not_)
 
 
 def load_successors(folder: Path) -> dict[str, str | None]:
@@ -178,7 +197,7 @@ def check_labels(evalset: EvalSet, known: set[str]) -> None:
     """Every label must name a skill of some release of the library (or an entry of the successor map)."""
     known = known | set(evalset.successors)
     for p in evalset.prompts:
-        for name in p.expected + p.acceptable:
+        for name in p.expected + p.acceptable + p.not_:
             if name not in known:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -190,6 +209,7 @@ class Scoped:
     prompts: list[Prompt]
     remapped: int
     became_out_of_scope: int
+    negatives_dropped: int = 0
 
 
 def resolver(successors: dict[str, str | None], present: set[str]):
@@ -222,15 +242,23 @@ def resolver(successors: dict[str, str | None], present: set[str]):
 def scope(evalset: EvalSet, present: set[str]) -> Scoped:
     """Map labels to the names present at this release (successor map, both directions)
     and drop labels absent there. A prompt whose expected skills are all absent is scored
-    as out-of-scope for this release."""
+    as out-of-scope for this release (its `not` names go too). `not` names resolve like
+    acceptable ones; a negative prompt left with none tests nothing at this release: it is
+    left out and counted in `negatives_dropped`. `remapped` counts prompts whose scored
+    label (expected; `not` for a negative prompt) stands for a renamed skill."""
     resolve = resolver(evalset.successors, present)
-    out, remapped, oos = [], 0, 0
+    out, remapped, oos, dropped = [], 0, 0, 0
     for p in evalset.prompts:
         exp = tuple(dict.fromkeys(m for n in p.expected for m in resolve(n)))
         acc = tuple(dict.fromkeys(m for n in p.acceptable for m in resolve(n) if m not in exp))
-        if any(resolve(n) not in ([n], []) for n in p.expected):
+        nots = tuple(dict.fromkeys(m for n in p.not_ for m in resolve(n) if m not in exp + acc))
+        if any(resolve(n) not in ([n], []) for n in (p.expected or p.not_)):
             remapped += 1
         if p.expected and not exp:
             oos += 1
-        out.append(Prompt(p.id, p.prompt, exp, acc, p.kind, p.split, p.note, p.file, p.line))
-    return Scoped(out, remapped, oos)
+            nots = ()
+        elif p.negative_only and not nots:
+            dropped += 1
+            continue
+        out.append(Prompt(p.id, p.prompt, exp, acc, p.kind, p.split, p.note, p.file, p.line, nots))
+    return Scoped(out, remapped, oos, dropped)
