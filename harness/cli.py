@@ -118,10 +118,24 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
     chk.add_argument("--cache-dir", metavar="DIR")
     chk.add_argument("--max-prompt-chars", type=int, default=20_000)
+    imp = es_sub.add_parser("import-trigger", help="a skill-creator trigger eval (JSON, one skill) -> our JSONL")
+    imp.add_argument("file", metavar="FILE.json", help='[{"query": ..., "should_trigger": true|false}, ...] or {"evals": [...]}')
+    imp.add_argument("--skill", required=True, metavar="NAME", help="the skill the queries should (or should not) trigger")
+    imp.add_argument("--out", required=True, metavar="OUT.jsonl")
+    imp.add_argument("--seed", type=int, default=0, help="seed of the dev/test split (default 0)")
+    exp = es_sub.add_parser("export-trigger", help="our eval set -> a skill-creator trigger eval (JSON) for one skill")
+    exp.add_argument("paths", nargs="+", metavar="PATH", help="JSONL file or folder")
+    exp.add_argument("--skill", required=True, metavar="NAME")
+    exp.add_argument("--out", required=True, metavar="OUT.json")
+    exp.add_argument("--max-negatives", type=int, metavar="N", help="keep N negatives, chosen by a seeded hash order")
+    exp.add_argument("--seed", type=int, default=0, help="seed of the --max-negatives choice (default 0)")
     return parser
 
 
 def cmd_eval_set(args) -> int:
+    if args.eval_command in ("import-trigger", "export-trigger"):
+        from harness.triggereval import run_export, run_import
+        return (run_import if args.eval_command == "import-trigger" else run_export)(args)
     from harness.cache import default_cache_dir
     from harness.evalcheck import CheckReport, check, read_all
     from harness.library.loader import load_library
