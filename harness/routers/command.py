@@ -80,7 +80,7 @@ def shuffle_order(seed: int, first_id: str, repeat: int, n: int, shuffle: bool =
     return tuple(order)
 
 
-def _positive(value, what: str, minimum: float) -> None:
+def _at_least(value, what: str, minimum: float) -> None:
     if value < minimum:
         raise HarnessError(f"router command: {what} must be at least {minimum}, got {value}")
 
@@ -104,7 +104,7 @@ class CommandRouter:
             raise HarnessError(f"router command: timeout must be positive, got {timeout}")
         for value, what, minimum in ((jobs, "jobs", 1), (retries, "retries", 0), (repeat, "repeat", 1),
                                      (batch, "batch", 1)):
-            _positive(value, what, minimum)
+            _at_least(value, what, minimum)
         self.command, self.cache_dir = command, Path(cache_dir)
         self.timeout, self.jobs, self.retries = float(timeout), int(jobs), int(retries)
         self.repeat, self.shuffle, self.batch, self.seed = int(repeat), bool(shuffle), int(batch), int(seed)
