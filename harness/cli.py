@@ -46,6 +46,25 @@ def add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--cache-dir", metavar="DIR", help="embedding and git cache (default: ~/.cache/skill-harness)")
     g.add_argument("--strict", action="store_true", help="exit 2 when the library has error findings")
+    f = p.add_argument_group("routing fidelity")
+    f.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="off",
+                   help="read 'not for X (use Y)' clauses: strip them from what routers match, or also re-route "
+                        "to the skill they name (default off)")
+    f.add_argument("--listing-budget", metavar="PER,TOTAL", help="trim the skill listing as the agent does: PER characters "
+                   "per description, TOTAL for the listing (0 = no cap), or 'claude-code' (1536,8000)")
+    f.add_argument("--abstain", type=float, metavar="SHARE", help="let routers answer 'no skill', keeping SHARE of "
+                   "in-scope dev prompts (e.g. 0.95)")
+    f.add_argument("--abstain-rule", choices=("score", "margin", "learned"), default="learned",
+                   help="what the threshold reads (default learned)")
+    f.add_argument("--calibrate-on", action="append", metavar="PATH", help="eval set(s) whose dev split calibrates "
+                   "--abstain (default: the run's own)")
+    c = p.add_argument_group("command router (--router command:CMD)")
+    c.add_argument("--router-timeout", type=float, default=120.0, metavar="S", help="seconds per call (default 120)")
+    c.add_argument("--router-jobs", type=int, default=2, metavar="N", help="calls at once (default 2)")
+    c.add_argument("--router-retries", type=int, default=1, metavar="N", help="retries of a failed call (default 1)")
+    c.add_argument("--router-batch", type=int, default=1, metavar="N", help="prompts per call (default 1)")
+    c.add_argument("--repeat", type=int, default=1, metavar="N", help="ask N times per prompt (default 1)")
+    c.add_argument("--no-shuffle", action="store_true", help="send the skills in library order on every repeat")
     lim = p.add_argument_group("limits")
     lim.add_argument("--max-skill-bytes", type=int, default=1 << 20, help="largest SKILL.md read (default 1 MiB)")
     lim.add_argument("--max-prompt-chars", type=int, default=20_000, help="longest prompt accepted (default 20,000)")
@@ -170,18 +189,37 @@ def run_config(args):
     eval_sets = args.eval_set or [_default_path(EXAMPLE_EVAL_SET)]
     routers = args.router or list(BUILTIN_ROUTERS)
     from harness.routers import ROUTERS
+    from harness.scoring import COMMAND_PREFIX
     for r in routers:
-        ROUTERS.get(r)
+        if not r.startswith(COMMAND_PREFIX):
+            ROUTERS.get(r)
     if len(set(routers)) != len(routers):
         raise HarnessError(f"--router given twice: {', '.join(sorted({r for r in routers if routers.count(r) > 1}))}")
-    for flag in ("max_skill_bytes", "max_prompt_chars", "max_eval_bytes"):
+    if sum(r.startswith(COMMAND_PREFIX) for r in routers) > 1:
+        raise HarnessError("one command router per run (its results are named 'command')")
+    for flag in ("max_skill_bytes", "max_prompt_chars", "max_eval_bytes", "router_timeout", "router_jobs",
+                 "router_batch", "repeat"):
         if getattr(args, flag) <= 0:
             raise HarnessError(f"--{flag.replace('_', '-')} must be positive")
+    if args.router_retries < 0:
+        raise HarnessError("--router-retries must be 0 or more")
+    if args.abstain is not None:
+        from harness.abstention import AbstainSpec
+        AbstainSpec(args.abstain, args.abstain_rule)
+    elif args.calibrate_on:
+        raise HarnessError("--calibrate-on calibrates --abstain: give --abstain SHARE too")
+    if args.listing_budget:
+        from harness.listing import ListingBudget
+        ListingBudget.parse(args.listing_budget)
     return RunConfig(library=library, eval_sets=eval_sets, routers=routers, split=args.split, seed=args.seed,
                      cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir(), model=args.model,
                      fields=args.fields, invalid_frontmatter=args.invalid_frontmatter,
                      max_skill_bytes=args.max_skill_bytes, max_prompt_chars=args.max_prompt_chars,
-                     max_eval_bytes=args.max_eval_bytes)
+                     max_eval_bytes=args.max_eval_bytes, exclusions=args.exclusions,
+                     listing_budget=args.listing_budget, abstain=args.abstain, abstain_rule=args.abstain_rule,
+                     calibrate_on=args.calibrate_on or [], router_timeout=args.router_timeout,
+                     router_jobs=args.router_jobs, router_retries=args.router_retries, repeat=args.repeat,
+                     router_batch=args.router_batch, shuffle=not args.no_shuffle)
 
 
 def graph_options(args):

@@ -7,6 +7,9 @@ release-2026-08-20 carry one):
   "SKIP: X (use Y), Z."           "Do not trigger for X."
   "For X use Y instead."          "X (Y skill)" inside an exclusion
   "Does not cover X."             "X are out of scope ..."
+  "Not applicable for X (y skill)."  "Does not apply to X (use Y)."
+  "Does NOT trigger if X."        "X routes to y-skill, not here."
+  "For X, the y-skill skill is more appropriate; for Z, see w-skill."
 """
 
 from __future__ import annotations
@@ -15,11 +18,18 @@ import re
 from dataclasses import dataclass
 
 TRIGGER = re.compile(
-    r"\b(do\s+not\s+(use|trigger|invoke|load)|don'?t\s+use|not\s+for|not\s+intended\s+for|never\s+use|"
-    r"does\s+not\s+cover|do\s+not\s+cover|skip:|out\s+of\s+scope|instead\b(?!\s+of))", re.I)
+    r"\b(do(?:es)?\s+not\s+(?:use|trigger|invoke|load|apply|cover)|don'?t\s+use|not\s+for|not\s+intended\s+for|"
+    r"never\s+use|not\s+applicable|skip:|out\s+of\s+scope|instead\b(?!\s+of)|is\s+more\s+appropriate|"
+    r"routes?\s+to\s+(?:the\s+)?`?[a-z0-9]+(?:-[a-z0-9]+)+`?(?:\s+skill)?,?\s+not\s+here)", re.I)
 SKILL_NAME = re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)+\b")
 USE_TARGET = re.compile(r"\b(?:use|see|try|prefer)\s+(?:the\s+)?`?([a-z0-9]+(?:-[a-z0-9]+)*)`?(?:\s+skill)?", re.I)
 NAMED_SKILL = re.compile(r"`?([a-z0-9]+(?:-[a-z0-9]+)*)`?\s+skill\b")
+
+
+@dataclass(frozen=True)
+class ExcludedItem:
+    topic: str                # one excluded request type, redirections removed
+    targets: tuple[str, ...]  # where that item is sent (may be empty)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,7 @@ class Exclusion:
     targets: tuple[str, ...]  # skills it names as the place to go (may not exist)
     start: int
     end: int
+    items: tuple[ExcludedItem, ...] = ()  # the clause split into its listed items
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -43,6 +54,69 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 
+REDIRECT = re.compile(r"\((?:use|see|→)[^)]*\)|[—–-]+\s*(?:use|see)\s+[^.;,]+|\b(?:use|see)\s+\S+\s+instead\b|"
+                      r"\b(?:use|see)\s+(?:the\s+)?`?[a-z0-9]+(?:-[a-z0-9]+)+`?|`?[a-z0-9-]+`?\s+skill\b|→\s*\S+|"
+                      r"\broutes?\s+to\b|\bnot\s+here\b|\(\s*\)", re.I)
+
+
+def _targets(text: str, skill: str, known: set[str] | None) -> list[str]:
+    found = []
+    for rx in (USE_TARGET, NAMED_SKILL):
+        for m in rx.finditer(text):
+            name = m.group(1)
+            if name == skill or name.lower() in ("it", "this", "them", "that", "builtin", "the", "own"):
+                continue
+            if rx is NAMED_SKILL or "-" in name or (known is not None and name in known):
+                found.append(name)
+    found += [n for n in SKILL_NAME.findall(text) if known and n in known and n != skill]
+    return list(dict.fromkeys(found))
+
+
+def _clean(text: str) -> str:
+    text = TRIGGER.sub(" ", REDIRECT.sub(" ", text))
+    text = re.sub(r"^\s*(?:or|and|nor|for|to)\b", " ", " ".join(text.replace(":", " ").split()), flags=re.I)
+    text = re.sub(r"\(\s*(?:skill\s*)?\)|\(\s*$", " ", text)
+    return " ".join(text.split()).strip(" .,;—–-")
+
+
+def _split_top(text: str) -> list[str]:
+    """Split at commas and semicolons outside parentheses."""
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")" and depth > 0
+        if ch in ",;" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    return parts + ["".join(cur)]
+
+
+POSTFIX = re.compile(r"more\s+appropriate|not\s+here|instead", re.I)
+
+
+def _items(sent: str, skill: str, known: set[str] | None) -> tuple[ExcludedItem, ...]:
+    """The listed items of one clause, each with the skills it is sent to. A part that is only
+    a redirection ("see x-skill") belongs to the item before it; one before any item, to all."""
+    m = TRIGGER.search(sent)
+    body = sent if POSTFIX.search(m.group(0)) or not _clean(sent[m.end():]) else sent[m.end():]
+    items: list[list] = []
+    floating: list[str] = []
+    for part in _split_top(body):
+        tg = _targets(part, skill, known)
+        topic = _clean(re.sub("|".join(rf"`?\b{re.escape(t)}\b`?" for t in tg), " ", part) if tg else part)
+        if not re.search(r"[A-Za-z0-9]{3,}", re.sub(r"\b(?:the|a|an|is|are|see|use|try|prefer)\b", " ", topic, flags=re.I)):
+            topic = ""
+        if topic:
+            items.append([topic, tg])
+        elif tg and items and not items[-1][1]:
+            items[-1][1] = tg
+        else:
+            floating += tg
+    return tuple(ExcludedItem(t, tuple(tg or floating)) for t, tg in items)
+
+
 def parse_exclusions(skill: str, description: str, known: set[str] | None = None) -> list[Exclusion]:
     """Exclusion clauses of one description. `known` names the library's skills: a
     one-word target (e.g. `waf`) counts only if known, or written as "`x` skill"."""
@@ -51,19 +125,11 @@ def parse_exclusions(skill: str, description: str, known: set[str] | None = None
         sent = description[a:b]
         if not TRIGGER.search(sent):
             continue
-        targets = []
-        for rx in (USE_TARGET, NAMED_SKILL):
-            for m in rx.finditer(sent):
-                name = m.group(1)
-                if name == skill or name.lower() in ("it", "this", "them", "that", "builtin", "the"):
-                    continue
-                if rx is NAMED_SKILL or "-" in name or (known is not None and name in known):
-                    targets.append(name)
-        targets += [n for n in SKILL_NAME.findall(sent) if known and n in known and n != skill]
+        targets = _targets(sent, skill, known)
         topic = re.sub(r"\((?:use|see)[^)]*\)|[—–-]+\s*use\s+[^.;,]+|\buse\s+\S+\s+instead\b|`?[a-z0-9-]+`?\s+skill\b", " ", sent, flags=re.I)
         topic = TRIGGER.sub(" ", topic)
         topic = " ".join(topic.replace(":", " ").split()).strip(" .,;")
-        out.append(Exclusion(skill, sent.strip(), topic, tuple(dict.fromkeys(targets)), a, b))
+        out.append(Exclusion(skill, sent.strip(), topic, tuple(targets), a, b, _items(sent, skill, known)))
     return out
 
 

@@ -63,6 +63,7 @@ def render_report(res: dict, max_rows: int = 10) -> str:
         if pairs:
             lines += ["", f"## Most frequent confusions ({default})", "", "| expected | routed to | prompts |", "|---|---|---|"]
             lines += [f"| {md_cell(p['expected'])} | {md_cell(p['selected'])} | {p['count']} |" for p in pairs]
+    lines += fidelity_lines(res, max_rows)
     counts = Counter((f["severity"], f["code"]) for f in res["findings"])
     lines += ["", "## Findings", ""]
     if not counts:
@@ -74,3 +75,42 @@ def render_report(res: dict, max_rows: int = 10) -> str:
         if errors:
             lines += [""] + [f"- `{md_cell(f['path'])}:{f['line']}` [{f['code']}] {md_cell(f['message'])}" for f in errors]
     return "\n".join(lines) + "\n"
+
+
+def fidelity_lines(res: dict, max_rows: int = 10) -> list[str]:
+    """Exclusion mode, abstention, the listing budget and the command router's errors and repeats."""
+    fid, out = res.get("fidelity") or {}, []
+    if fid.get("exclusions", "off") != "off":
+        out += ["", f"Exclusion-aware scoring: {fid['exclusions']} (see the routers' config in results.json).", ""]
+    ab = fid.get("abstention")
+    if ab:
+        cal = ab["calibration"]
+        out += ["", f"## Abstention (keep {pct(ab['keep'])} % of in-scope prompts, rule {ab['rule']})", "",
+                f"Calibrated on the dev split of {', '.join(md_cell(p) for p in cal['paths'])}: {cal['in_scope']} in-scope "
+                f"and {cal['out_of_scope']} out-of-scope prompts.", "",
+                "| router | threshold | in-scope kept | out-of-scope false-route | AUROC |", "|---|---|---|---|---|"]
+        for name, d in ab["routers"].items():
+            m = res["metrics"].get(name, {})
+            out.append(f"| {name} | {d['threshold']} | {pct(m.get('in_scope_kept'))} | {pct(m.get('oos_false_route'))} "
+                       f"| {m.get('auroc') if m.get('auroc') is not None else '–'} |")
+    listing = fid.get("listing")
+    if listing:
+        out += ["", "## What the agent sees (listing budget)", "",
+                f"{listing['chars_full']} characters of names and descriptions; the budget ({listing['per_description'] or 'no cap'} "
+                f"per description, {listing['total'] or 'no cap'} in all) lists {listing['chars_listed']}: "
+                f"{listing['name_only']} of {listing['skills']} skills by name only, {listing['cut']} cut short.", ""]
+        rows = listing["skills_cut"][:max_rows]
+        if rows:
+            out += ["| skill | listed | characters lost | distinguishing terms lost |", "|---|---|---|---|"]
+            out += [f"| {md_cell(r['skill'])} | {r['listed']} | {r['chars_lost']} | "
+                    f"{md_cell(', '.join(r['distinguishing_terms_lost'])) or '–'} |" for r in rows]
+            if len(listing["skills_cut"]) > max_rows:
+                out.append(f"\n{len(listing['skills_cut']) - max_rows} more in results.json (fidelity.listing).")
+    for name, m in res["metrics"].items():
+        if m.get("errors") or m.get("trials"):
+            out += ["", f"## Router {md_cell(name)}: errors and repeats", "",
+                    f"{m['errors']} prompt(s) failed (reported apart, never counted as 'no skill')."]
+            if m.get("trials"):
+                out.append(f"{m['trials']} answered trials; pass rate {pct(m['trial_pass_rate'])} %{ci(m['trial_pass_rate_ci'])}; "
+                           f"{m['flaky_prompts']} flaky prompt(s) (more than one distinct choice across repeats).")
+    return out

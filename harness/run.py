@@ -14,10 +14,13 @@ from harness.library.findings import sort_findings
 from harness.library.loader import load_library
 from harness.library.model import Library, sha256_text
 from harness.lint import truncation_findings
-from harness.metrics.bootstrap import bootstrap_ci
+from harness.library.model import router_text
+from harness.listing import ListingBudget
 from harness.metrics.perskill import confusion, per_skill
-from harness.metrics.ranking import MEASURES, HitAt, mean, per_prompt
-from harness.routers import BUILTIN, ROUTERS, RouterContext, rank
+from harness.metrics.summary import correct_for, summarize
+from harness.outcomes import Outcome, trial_summary
+from harness.routers import BUILTIN, ROUTERS, RouterContext
+from harness.scoring import COMMAND_PREFIX, Scoring, command_outcomes, command_router
 
 SCHEMA_VERSION = 1
 TOP_K = 10
@@ -38,6 +41,17 @@ class RunConfig:
     max_skill_bytes: int = 1 << 20
     max_prompt_chars: int = 20_000
     max_eval_bytes: int = 64 << 20
+    exclusions: str = "off"
+    listing_budget: str | None = None
+    abstain: float | None = None
+    abstain_rule: str = "learned"
+    calibrate_on: list[str] = field(default_factory=list)
+    router_timeout: float = 120.0
+    router_jobs: int = 2
+    router_retries: int = 1
+    repeat: int = 1
+    router_batch: int = 1
+    shuffle: bool = True
 
 
 @dataclass
@@ -87,46 +101,61 @@ def _round(v):
     return None if v is None else round(float(v), 6)
 
 
-def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None) -> RunResult:
+def _docs(library: Library, cfg: RunConfig) -> tuple[list[str], list[str], dict | None]:
+    """The skills' descriptions as listed (after any --listing-budget) and the router texts."""
+    descriptions = [s.description for s in library.skills]
+    listing = None
+    if cfg.listing_budget:
+        descriptions, listing = ListingBudget.parse(cfg.listing_budget).apply(library.names, descriptions)
+    docs = [router_text(n, d, cfg.fields) if d or cfg.fields != "description" else router_text(n, "", "name")
+            for n, d in zip(library.names, descriptions)]
+    return descriptions, docs, listing
+
+
+def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, calibration: EvalSet | None = None) -> RunResult:
     progress = progress or _NoProgress()
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    scoped = scope(evalset, set(library.names))
+    present = set(library.names)
+    scoped = scope(evalset, present)
     prompts = scoped.prompts
     names = library.names
-    docs = [s.text(cfg.fields) for s in library.skills]
+    descriptions, docs, listing = _docs(library, cfg)
     ctx = RouterContext(cfg.cache_dir, cfg.model)
-    routers = [ROUTERS.get(n)(ctx) for n in cfg.routers]
     findings = list(library.findings)
     if any(n in ("dense", "hybrid") for n in cfg.routers) and names:
         findings += truncation_findings(ctx.encoder(), [(s.text(cfg.fields), s.path, 0, s.name) for s in library.skills])
-    records, metrics, per_kind, skills_out, conf, router_meta = [], {}, {}, {}, {}, []
-    texts = [p.prompt for p in prompts]
-    for router in routers:
-        progress.step(f"routing with {router.name}")
+    cal = None
+    if cfg.abstain is not None:
+        cal_set = calibration if calibration is not None else evalset
+        cal = [p for p in scope(cal_set.select("dev"), present).prompts if not p.negative_only]
+    scoring = Scoring(cfg, library, descriptions, docs, ctx, cal) if names else None
+    records, metrics, per_kind, skills_out, conf, router_meta, abstention = [], {}, {}, {}, {}, [], {}
+    for spec in cfg.routers:
+        progress.step(f"routing with {spec}")
         t = time.perf_counter()
-        router.fit(docs)
-        scores = router.score(texts) if names else None
+        if spec.startswith(COMMAND_PREFIX):
+            router = command_router(spec, cfg)
+            outcomes = command_outcomes(router, prompts, library, descriptions, progress)
+        else:
+            router = ROUTERS.get(spec)(ctx)
+            if scoring is None:
+                outcomes = [Outcome([]) for _ in prompts]
+            else:
+                router, outcomes, ab = scoring.run(router, prompts)
+                if ab is not None:
+                    abstention[router.name] = ab
         timings[f"route_{router.name}_s"] = round(time.perf_counter() - t, 3)
         model, model_sha = router.model_info()
         router_meta.append({"name": router.name, "config": router.config(), "model": model, "model_sha256": model_sha})
-        if names:
-            idx, top = rank(scores, [f"{d}\0{n}" for d, n in zip(docs, names)], TOP_K)
-            rankings = [[names[j] for j in row] for row in idx]
-        else:
-            top, rankings = [[] for _ in prompts], [[] for _ in prompts]
-        selected = [r[0] if r else None for r in rankings]
-        for p, ranking, sc, sel in zip(prompts, rankings, top, selected):
-            margin = float(sc[0] - sc[1]) if len(sc) > 1 else (float(sc[0]) if len(sc) else 0.0)
-            records.append({"id": p.id, "router": router.name, "kind": p.kind, "split": p.split,
-                            "expected": list(p.expected), "acceptable": list(p.acceptable), "in_scope": p.in_scope,
-                            "selected": sel, "correct": (sel in p.expected) if p.in_scope else sel is None,
-                            "acceptable_hit": sel in p.acceptable, "margin": _round(margin),
-                            "top": [[n, _round(s)] for n, s in zip(ranking, sc)]})
-        metrics[router.name], per_kind[router.name] = _metrics(prompts, rankings, selected, cfg.seed)
+        for p, o in zip(prompts, outcomes):
+            records.append(_record(p, router.name, o))
+        metrics[router.name], per_kind[router.name] = summarize(prompts, outcomes, cfg.seed)
+        answered = [(p, o) for p, o in zip(prompts, outcomes) if o.error is None]
+        selected = [o.selected for _, o in answered]
         skills_out[router.name] = {n: s.to_dict() for n, s in per_skill(
-            names, [p.expected for p in prompts], selected).items()}
-        conf[router.name] = confusion([p.expected for p in prompts], selected)
+            names, [p.expected for p, _ in answered], selected).items()}
+        conf[router.name] = confusion([p.expected for p, _ in answered], selected)
     timings["total_s"] = round(time.perf_counter() - t0, 3)
     if names and any(n in ("dense", "hybrid") for n in cfg.routers):
         timings["embedding_cache"] = {"hits": ctx.cache.hits, "misses": ctx.cache.misses}
@@ -138,12 +167,17 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None) -> 
             "paths": evalset.paths, "sha256": evalset.sha256, "prompts_sha256": evalset.prompts_sha256,
             "labels_sha256": evalset.labels_sha256, "split": cfg.split,
             "prompts": len(prompts), "in_scope": sum(p.in_scope for p in prompts),
-            "out_of_scope": sum(not p.in_scope for p in prompts),
+            "out_of_scope": sum(p.out_of_scope for p in prompts), "negative": sum(p.negative_only for p in prompts),
             "remapped": scoped.remapped, "became_out_of_scope": scoped.became_out_of_scope,
             "kinds": dict(sorted(Counter(p.kind for p in prompts).items())), "warnings": evalset.warnings,
             "successors": evalset.successors,
         },
         "seed": cfg.seed, "fields": cfg.fields, "top_k": TOP_K,
+        "fidelity": {"exclusions": cfg.exclusions, "listing": listing,
+                     "abstention": None if cfg.abstain is None else {
+                         "keep": cfg.abstain, "rule": cfg.abstain_rule,
+                         "calibration": _describe_cal(calibration if calibration is not None else evalset, cal),
+                         "routers": abstention}},
         "routers": router_meta, "metrics": metrics, "per_kind": per_kind,
         "per_skill": skills_out, "confusion": conf,
         "skills": {s.name: {"plugin": s.plugin, "path": s.path, "copies": len(s.copies),
@@ -153,33 +187,26 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None) -> 
     return RunResult(results, records, library, timings, {p.id: p.prompt for p in prompts}, ctx)
 
 
-def _metrics(prompts, rankings, selected, seed):
-    ins = [i for i, p in enumerate(prompts) if p.in_scope]
-    oos = [i for i, p in enumerate(prompts) if not p.in_scope]
-    golds = [frozenset(prompts[i].expected) for i in ins]
-    ranked = [rankings[i] for i in ins]
-    out = {}
-    vals = {}
-    for m in MEASURES:
-        v = per_prompt(m, ranked, golds)
-        vals[m.name] = v
-        out[m.name] = _round(mean(v))
-    lenient = per_prompt(HitAt(1), ranked, [frozenset(prompts[i].expected + prompts[i].acceptable) for i in ins])
-    out["top1_lenient"] = _round(mean(lenient))
-    out["oos_false_route"] = _round(sum(selected[i] is not None for i in oos) / len(oos)) if oos else None
-    ids = [prompts[i].id for i in ins]
-    for name in ("top1", "recall_at_3"):
-        ci = bootstrap_ci(dict(zip(ids, vals[name])), seed)
-        out[f"{name}_ci"] = None if ci is None else [_round(c) for c in ci]
-    kinds = {}
-    for kind in sorted({p.kind for p in prompts}):
-        ki = [j for j, i in enumerate(ins) if prompts[i].kind == kind]
-        ko = [i for i in oos if prompts[i].kind == kind]
-        kinds[kind] = {"prompts": len(ki) + len(ko), "in_scope": len(ki),
-                       "top1": _round(vals["top1"][ki].mean()) if ki else None,
-                       "recall_at_3": _round(vals["recall_at_3"][ki].mean()) if ki else None,
-                       "oos_false_route": _round(sum(selected[i] is not None for i in ko) / len(ko)) if ko else None}
-    return out, kinds
+def _describe_cal(cal_set: EvalSet, cal) -> dict:
+    return {"paths": cal_set.paths, "sha256": cal_set.sha256, "split": "dev",
+            "in_scope": sum(p.in_scope for p in cal or []), "out_of_scope": sum(p.out_of_scope for p in cal or [])}
+
+
+def _record(p, router: str, o: Outcome) -> dict:
+    sc = [s for _, s in o.top]
+    margin = float(sc[0] - sc[1]) if len(sc) > 1 else (float(sc[0]) if sc else 0.0)
+    rec = {"id": p.id, "router": router, "kind": p.kind, "split": p.split,
+           "expected": list(p.expected), "acceptable": list(p.acceptable), "in_scope": p.in_scope,
+           "selected": o.selected, "correct": None if o.error else correct_for(p)(o.selected),
+           "acceptable_hit": o.selected in p.acceptable, "margin": _round(margin),
+           "abstained": o.abstained, "confidence": _round(o.confidence), "error": o.error,
+           "top": o.top or [[n, None] for n in o.ranking]}
+    if p.not_:
+        rec["not"] = list(p.not_)
+    if o.trials is not None:
+        rec["trials"] = o.trials
+        rec.update(trial_summary(o, correct_for(p)))
+    return rec
 
 
 def execute(cfg: RunConfig, progress=None) -> RunResult:
@@ -188,8 +215,15 @@ def execute(cfg: RunConfig, progress=None) -> RunResult:
     progress.step("loading library")
     library = load_library(cfg.library, cfg.cache_dir, cfg.invalid_frontmatter, cfg.max_skill_bytes)
     evalset = load_eval_sets(cfg.eval_sets, cfg.max_prompt_chars, cfg.max_eval_bytes)
-    check_labels(evalset, known_names(library, cfg))
+    known = known_names(library, cfg)
+    check_labels(evalset, known)
+    calibration = None
+    if cfg.abstain is not None and cfg.calibrate_on:
+        calibration = load_eval_sets(cfg.calibrate_on, cfg.max_prompt_chars, cfg.max_eval_bytes)
+        check_labels(calibration, known)
+    elif cfg.abstain is not None:
+        calibration = evalset
     load_s = round(time.perf_counter() - t, 3)
-    result = route(cfg, library, evalset.select(cfg.split), progress)
+    result = route(cfg, library, evalset.select(cfg.split), progress, calibration)
     result.timings["load_s"] = load_s
     return result

@@ -9,6 +9,7 @@ import numpy as np
 
 class DenseRouter:
     name = "dense"
+    kind = "dense"
 
     def __init__(self, ctx):
         self.ctx = ctx

@@ -25,6 +25,7 @@ def _rrf(m: np.ndarray, k: float) -> np.ndarray:
 
 class HybridRouter:
     name = "hybrid"
+    kind = "fused"
 
     def __init__(self, ctx, lexical: str = "bm25", method: str = "linear", weight: float = 0.6, rrf_k: float = 60.0):
         if method not in METHODS:
@@ -32,6 +33,7 @@ class HybridRouter:
         self.lexical_name, self.method, self.weight, self.rrf_k = lexical, method, weight, rrf_k
         self.lexical = BM25Router() if lexical == "bm25" else TfidfRouter()
         self.dense = DenseRouter(ctx)
+        self.parts: dict[str, np.ndarray] = {}
 
     def config(self) -> dict:
         cfg = {"lexical": self.lexical_name, "lexical_config": self.lexical.config(), "method": self.method,
@@ -48,6 +50,7 @@ class HybridRouter:
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
         lex, den = self.lexical.score(queries), self.dense.score(queries)
+        self.parts = {"dense": den, "lexical": lex}
         if self.method == "rrf":
             return _rrf(den, self.rrf_k) + _rrf(lex, self.rrf_k)
         return self.weight * _minmax(den) + (1 - self.weight) * _minmax(lex)

@@ -11,6 +11,7 @@ TOKEN_PATTERN = r"(?u)\b[a-zA-Z0-9][a-zA-Z0-9]+\b"
 
 class TfidfRouter:
     name = "tfidf"
+    kind = "lexical"
 
     def __init__(self, ngram_max: int = 2, sublinear_tf: bool = True, stop_words: str | None = "english"):
         self.ngram_max, self.sublinear_tf, self.stop_words = ngram_max, sublinear_tf, stop_words
@@ -34,6 +35,7 @@ class TfidfRouter:
 
 class BM25Router:
     name = "bm25"
+    kind = "lexical"
 
     def __init__(self, k1: float = 1.2, b: float = 0.75, stop_words: str | None = "english"):
         self.k1, self.b, self.stop_words = k1, b, stop_words

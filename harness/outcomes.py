@@ -1,0 +1,62 @@
+"""One prompt's routing outcome, whichever router produced it: ranked skills, the selection,
+whether the router abstained or failed, and (for repeated asks) every trial."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Outcome:
+    ranking: list[str]                      # best first; may be empty
+    top: list[list] = field(default_factory=list)   # [name, score] pairs (score routers only)
+    selected: str | None = None             # what the agent would load; None = no skill
+    abstained: bool = False                 # the router declined (its ranking is kept for diagnosis)
+    confidence: float | None = None         # the decision value abstention reads (score routers)
+    error: str | None = None                # the router failed on this prompt: not a routing result
+    trials: list[dict] | None = None        # repeated asks: {"selected": ..} or {"error": ..}
+
+    @property
+    def ranked_for_metrics(self) -> list[str]:
+        """What the agent ends up with: nothing when it abstained or chose no skill."""
+        return [] if self.abstained or self.selected is None else self.ranking
+
+
+def wilson(successes: int, n: int, z: float = 1.959963984540054) -> list[float] | None:
+    """Wilson score interval for a binomial share (95 % by default)."""
+    if n == 0:
+        return None
+    p = successes / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return [round(max(0.0, centre - half), 6), round(min(1.0, centre + half), 6)]
+
+
+def from_trials(trials, names: set[str]) -> Outcome:
+    """Combine repeated asks of one prompt: the selection is the most frequent choice among the
+    trials that answered (ties: the earliest in trial order); a prompt whose every trial failed
+    is an error, never a "no skill"."""
+    done = [t for t in trials if t.error is None]
+    rows = [{"selected": t.ranking[0] if t.ranking else None, "cached": t.cached} if t.error is None
+            else {"error": t.error} for t in trials]
+    if not done:
+        return Outcome([], error=trials[-1].error if trials else "no answer", trials=rows)
+    counts = Counter(t.ranking[0] if t.ranking else None for t in done)
+    best = max(counts.values())
+    choice = next(c for c in (t.ranking[0] if t.ranking else None for t in done) if counts[c] == best)
+    ranking = next(list(t.ranking) for t in done if (t.ranking[0] if t.ranking else None) == choice)
+    return Outcome(ranking, selected=choice, trials=rows)
+
+
+def trial_summary(outcome: Outcome, correct) -> dict:
+    """Per-prompt repeat figures: the share of answered trials that were right, its Wilson
+    interval, the distinct selections, and whether the prompt is flaky (more than one)."""
+    sel = [t["selected"] for t in outcome.trials or [] if "error" not in t]
+    ok = sum(1 for s in sel if correct(s))
+    return {"answered": len(sel), "errors": len(outcome.trials or []) - len(sel),
+            "pass_rate": round(ok / len(sel), 6) if sel else None, "pass_rate_ci": wilson(ok, len(sel)),
+            "selections": dict(sorted(Counter(s or "(none)" for s in sel).items())),
+            "flaky": len(set(sel)) > 1}

@@ -1,0 +1,105 @@
+"""Who computes a router's outcomes: score routers (with exclusion-aware scoring and abstention
+as options) and the external command router (with repeats)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.outcomes import Outcome, from_trials
+from harness.routers import rank
+
+COMMAND_PREFIX = "command:"
+TOP_K = 10
+
+
+def score_signal(router, scores: np.ndarray) -> np.ndarray:
+    """The 'score' abstention rule's value: the top-1 score (the dense half's for a fused router)."""
+    parts = getattr(router, "parts", {}) or {}
+    if getattr(router, "kind", "") == "fused" and "dense" in parts:
+        return np.round(parts["dense"][:, :scores.shape[1]].max(axis=1), 6)
+    return np.round(scores.max(axis=1), 6)
+
+
+class Scoring:
+    """One run's shared inputs for score routers: texts, the exclusion plan, calibration prompts."""
+
+    def __init__(self, cfg, library, descriptions, docs, ctx, calibration):
+        from harness.routers.exclusion_aware import ExclusionPlan
+        self.cfg, self.library, self.docs, self.ctx, self.cal = cfg, library, docs, ctx, calibration or []
+        self.names = library.names
+        self.tiebreak = [f"{d}\0{n}" for d, n in zip(docs, self.names)]
+        self.plan = ExclusionPlan.build(self.names, descriptions, cfg.fields) if (
+            cfg.exclusions != "off" or cfg.abstain is not None) else None
+
+    def run(self, router, prompts):
+        from harness.routers.exclusion_aware import ExclusionAware
+        if self.cfg.exclusions != "off":
+            router = ExclusionAware(router, self.plan, self.cfg.exclusions)
+        texts = [p.prompt for p in prompts]
+        n = len(texts)
+        router.fit(self.docs)
+        scores_all = router.score(texts + [p.prompt for p in self.cal])
+        scores = scores_all[:n]
+        idx, top = rank(scores, self.tiebreak, TOP_K)
+        confidence = score_signal(router, scores_all)[:n]
+        abstained = np.zeros(n, dtype=bool)
+        described = None
+        if self.cfg.abstain is not None:
+            abstained, confidence, described = self._abstain(router, scores_all, texts, n)
+        outcomes = []
+        for i in range(n):
+            ranking = [self.names[j] for j in idx[i]]
+            outcomes.append(Outcome(ranking, [[nm, float(s)] for nm, s in zip(ranking, top[i])],
+                                    None if abstained[i] else (ranking[0] if ranking else None),
+                                    bool(abstained[i]), float(confidence[i])))
+        return router, outcomes, described
+
+    def _abstain(self, router, scores_all, texts, n):
+        from harness.abstention import Abstainer, AbstainSpec
+        from harness.signals import Lexicon, compute
+        spec = AbstainSpec(self.cfg.abstain, self.cfg.abstain_rule)
+        if not self.cal:
+            raise HarnessError("--abstain: the calibration set has no dev-split prompts at this release "
+                               "(give --calibrate-on an eval set with a dev split)")
+        embed = None
+        if getattr(router, "kind", "") in ("dense", "fused"):
+            enc, cache = self.ctx.encoder(), self.ctx.cache
+            embed = lambda t: cache.embed(enc, t)  # noqa: E731
+        plan = self.plan
+        excluded = (list(plan.items), list(plan.owners), [bool(t) for t in plan.targets])
+        sig = compute(router, scores_all, texts + [p.prompt for p in self.cal], Lexicon(self.docs), excluded, embed)
+        cal_in = np.array([p.in_scope for p in self.cal], dtype=bool)
+        ab = Abstainer.calibrate(spec, sig.take(slice(n, None)), cal_in)
+        decisions = ab.decision(sig.take(slice(0, n)))
+        return decisions < ab.threshold, decisions, ab.describe(sig.take(slice(n, None)), cal_in)
+
+
+def command_router(spec: str, cfg):
+    from harness.routers.command import CommandRouter
+    command = spec[len(COMMAND_PREFIX):].strip()
+    if not command:
+        raise HarnessError('--router command: needs a command, e.g. --router \'command:python my_router.py\'')
+    return CommandRouter(command, cache_dir=cfg.cache_dir, timeout=cfg.router_timeout, jobs=cfg.router_jobs,
+                         retries=cfg.router_retries, repeat=cfg.repeat, shuffle=cfg.shuffle, batch=cfg.router_batch,
+                         seed=cfg.seed)
+
+
+def command_outcomes(router, prompts, library, descriptions, progress) -> list[Outcome]:
+    release = {"source": library.source, "ref": library.ref, "commit": library.commit,
+               "content_sha256": library.content_sha256}
+    last = [0.0]
+
+    def tick(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= 5:
+            last[0] = now
+            progress.step(f"command router: {done}/{total} answers")
+
+    if not library.names:
+        return [Outcome([]) for _ in prompts]
+    answers = router.answer([(p.id, p.prompt) for p in prompts], list(zip(library.names, descriptions)), release, tick)
+    names = set(library.names)
+    return [from_trials(a.trials, names) for a in answers]

@@ -1,0 +1,126 @@
+"""Per-prompt signals of how well *any* skill fits, for the abstention rules.
+
+From the router's score matrix: its top-1 and margin; from its dense half (or itself, for the
+dense router): top-1 cosine, margin, the entropy of a softmax over the cosines and how many
+skills sit within 0.05 of the top; from its lexical half: top-1 and margin (log scale); and
+whether both halves agree. From the prompt's words against the library's words: the share of
+the prompt's terms the library uses at all, the share (plain and idf-weighted) found in the
+top skill's text, and the idf of the rarest and of all unmatched terms. From the exclusion
+clauses (dense routers only): how closely the prompt matches an item the top skill excludes,
+and an item excluded with no skill named to go to instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+TAU = 0.05
+NEAR = 0.05
+
+
+@dataclass
+class Signals:
+    names: list[str]
+    values: np.ndarray  # prompts x signals
+
+    def column(self, name: str) -> np.ndarray:
+        return self.values[:, self.names.index(name)]
+
+    def matrix(self, names: Sequence[str]) -> np.ndarray:
+        return self.values[:, [self.names.index(n) for n in names]]
+
+    def learned_names(self) -> list[str]:
+        return list(self.names)
+
+    def take(self, idx) -> "Signals":
+        return Signals(self.names, self.values[idx])
+
+
+def _slog(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.log1p(np.abs(x))
+
+
+def _top2(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if m.shape[1] == 1:
+        return m[:, 0], m[:, 0]
+    part = np.sort(m, axis=1)
+    return part[:, -1], part[:, -1] - part[:, -2]
+
+
+def _dense(m: np.ndarray) -> dict[str, np.ndarray]:
+    top, margin = _top2(m)
+    z = (m - top[:, None]) / TAU
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    return {"dense_top1": top, "dense_margin": margin, "dense_entropy": -(p * np.log(p + 1e-12)).sum(axis=1),
+            "dense_near": np.log((m >= top[:, None] - NEAR).sum(axis=1))}
+
+
+class Lexicon:
+    """The library's words: which prompt terms it uses, and how rare they are (BM25 idf)."""
+
+    def __init__(self, docs: Sequence[str]):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        from harness.routers.lexical import TOKEN_PATTERN
+        vec = CountVectorizer(stop_words="english", token_pattern=TOKEN_PATTERN, binary=True)
+        tf = vec.fit_transform(docs).tocsr()
+        self.vocab, self.analyze = vec.vocabulary_, vec.build_analyzer()
+        n = tf.shape[0]
+        df = np.bincount(tf.indices, minlength=tf.shape[1])
+        self.idf = np.log((n - df + 0.5) / (df + 0.5) + 1.0)
+        self.idf_unknown = float(np.log((n + 0.5) / 0.5 + 1.0))
+        self.doc_terms = [set(tf.indices[tf.indptr[i]:tf.indptr[i + 1]]) for i in range(n)]
+
+    def coverage(self, queries: Sequence[str], top: np.ndarray) -> dict[str, np.ndarray]:
+        rows = []
+        for q, t in zip(queries, top):
+            terms = sorted(set(self.analyze(q)))
+            if not terms:
+                rows.append((0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+                continue
+            ids = [self.vocab.get(w) for w in terms]
+            weight = [self.idf[i] if i is not None else self.idf_unknown for i in ids]
+            hit = [i is not None and i in self.doc_terms[t] for i in ids]
+            missed = [w for w, h in zip(weight, hit) if not h]
+            rows.append((sum(i is not None for i in ids) / len(ids), sum(hit) / len(ids),
+                         sum(w for w, h in zip(weight, hit) if h) / sum(weight),
+                         max(missed, default=0.0), sum(missed), np.log(len(ids))))
+        arr = np.array(rows, dtype=np.float64).reshape(len(rows), 6)
+        keys = ("vocab_share", "top_share", "top_idf_share", "unmatched_idf_max", "unmatched_idf_sum", "terms_log")
+        return {k: arr[:, i] for i, k in enumerate(keys)}
+
+
+def compute(router, scores: np.ndarray, queries: Sequence[str], lexicon: Lexicon,
+            excluded: tuple[list[str], list[int], list[bool]] | None = None,
+            embed: Callable[[Sequence[str]], np.ndarray] | None = None) -> Signals:
+    """`excluded` = (item texts, owner skill index, has a target) of the library's exclusion items."""
+    kind = getattr(router, "kind", "")
+    parts = getattr(router, "parts", {}) or {}
+    dense = scores if kind == "dense" else parts.get("dense")
+    lexical = scores if kind == "lexical" else parts.get("lexical")
+    top1, margin = _top2(scores)
+    cols: dict[str, np.ndarray] = {"score": dense[:, :scores.shape[1]].max(axis=1) if kind == "fused" and dense is not None
+                                   else top1, "margin": margin}
+    if dense is not None:
+        cols.update(_dense(np.asarray(dense[:, :scores.shape[1]], dtype=np.float64)))
+    if lexical is not None:
+        lt, lm = _top2(np.asarray(lexical[:, :scores.shape[1]], dtype=np.float64))
+        cols.update({"lexical_top1": _slog(lt), "lexical_margin": _slog(lm)})
+    if dense is not None and lexical is not None:
+        cols["agree"] = (np.argmax(dense[:, :scores.shape[1]], axis=1) ==
+                         np.argmax(lexical[:, :scores.shape[1]], axis=1)).astype(np.float64)
+    top = np.argmax(scores, axis=1)
+    cols.update(lexicon.coverage(queries, top))
+    if dense is not None and embed is not None and excluded and excluded[0]:
+        items, owners, targeted = excluded
+        sims = embed(list(queries)) @ embed(items).T
+        owners_a, untargeted = np.array(owners), ~np.array(targeted, dtype=bool)
+        own = np.where(owners_a[None, :] == top[:, None], sims, -1.0).max(axis=1)
+        cols["excluded_top"] = np.maximum(own, 0.0)
+        cols["excluded_untargeted"] = sims[:, untargeted].max(axis=1) if untargeted.any() else np.zeros(len(queries))
+    names = list(cols)
+    return Signals(names, np.round(np.column_stack([cols[n] for n in names]).astype(np.float64), 9))
