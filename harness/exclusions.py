@@ -76,7 +76,8 @@ def _clean(text: str) -> str:
     text = TRIGGER.sub(" ", REDIRECT.sub(" ", text))
     text = re.sub(r"^\s*(?:or|and|nor|for|to)\b", " ", " ".join(text.replace(":", " ").split()), flags=re.I)
     text = re.sub(r"\(\s*(?:skill\s*)?\)|\(\s*$", " ", text)
-    return " ".join(text.split()).strip(" .,;—–-")
+    text = " ".join(text.split()).strip(" .,;—–-")
+    return re.sub(r"\s+(?:is|are|use)$", "", text)
 
 
 def _split_top(text: str) -> list[str]:
@@ -105,7 +106,8 @@ def _items(sent: str, skill: str, known: set[str] | None) -> tuple[ExcludedItem,
     floating: list[str] = []
     for part in _split_top(body):
         tg = _targets(part, skill, known)
-        topic = _clean(re.sub("|".join(rf"`?\b{re.escape(t)}\b`?" for t in tg), " ", part) if tg else part)
+        part_text = REDIRECT.sub(" ", part)
+        topic = _clean(re.sub("|".join(rf"`?\b{re.escape(t)}\b`?" for t in tg), " ", part_text) if tg else part_text)
         if not re.search(r"[A-Za-z0-9]{3,}", re.sub(r"\b(?:the|a|an|is|are|see|use|try|prefer)\b", " ", topic, flags=re.I)):
             topic = ""
         if topic:

@@ -1,0 +1,179 @@
+"""Exclusion clauses, exclusion-aware re-routing, the listing budget, abstention and repeats:
+table-driven with values worked out by hand, and invariants with hypothesis."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.abstention import AbstainSpec, auroc, threshold_for
+from harness.errors import HarnessError
+from harness.evalset import Prompt
+from harness.exclusions import parse_exclusions, positive_text
+from harness.listing import ListingBudget
+from harness.metrics.summary import summarize
+from harness.outcomes import Outcome, from_trials, trial_summary, wilson
+from harness.routers.command import Trial
+from harness.routers.exclusion_aware import ExclusionPlan, reroute
+
+KNOWN = {"cost-reports", "metrics-board", "trace-view", "db-schema", "db-mysql", "vpn-setup",
+         "svc-getting-started", "vm-launcher", "vm-profiles", "me"}
+
+# One row per clause form found in the Agent Toolkit for AWS (our own wording, same shapes).
+FORMS = [
+    ("Not for billing exports — use cost-reports.", [("billing exports", ("cost-reports",))]),
+    ("Do NOT use for: log search, alert routing, or paging.", [("log search", ()), ("alert routing", ()), ("paging", ())]),
+    ("Do NOT use for dashboards (use metrics-board), tracing (use trace-view).",
+     [("dashboards", ("metrics-board",)), ("tracing", ("trace-view",))]),
+    ("SKIP: schema design (db-schema skill), backups.", [("schema design", ("db-schema",)), ("backups", ())]),
+    ("Do not trigger for personal email.", [("personal email", ())]),
+    ("For MySQL use db-mysql instead.", [("MySQL", ("db-mysql",))]),
+    ("Does not cover cross-account replication.", [("cross-account replication", ())]),
+    ("Load testing is out of scope.", [("Load testing", ())]),
+    ("Not applicable for VPN tunnels (vpn-setup skill), or DNS work.", [("VPN tunnels", ("vpn-setup",)), ("DNS work", ())]),
+    ("Does not apply to initial setup (use svc-getting-started) or chaos drills.",
+     [("initial setup or chaos drills", ("svc-getting-started",))]),
+    ("Does NOT trigger if the connector is already working.", [("if the connector is already working", ())]),
+    ("Schema questions route to db-schema, not here.", [("Schema questions", ("db-schema",))]),
+    ("For a single VM launch, the vm-launcher skill is more appropriate; for profiles, see vm-profiles.",
+     [("a single VM launch", ("vm-launcher",)), ("profiles", ("vm-profiles",))]),
+    ("Never use for invoices.", [("invoices", ())]),
+    ("Not intended for batch jobs.", [("batch jobs", ())]),
+    ("Don't use for a one-off script.", [("a one-off script", ())]),
+    ("Handles exports. Use for reports.", []),
+]
+
+
+@pytest.mark.parametrize("text,items", FORMS, ids=[f[0][:30] for f in FORMS])
+def test_exclusion_forms(text, items):
+    got = [(i.topic, i.targets) for e in parse_exclusions("me", text, KNOWN) for i in e.items]
+    assert got == items
+
+
+def test_positive_text_drops_only_exclusion_sentences():
+    assert positive_text("Builds reports. Not for invoices — use billing. Runs nightly.") == "Builds reports. Runs nightly."
+
+
+def _plan():
+    # skill 0 excludes "refunds" and sends it to skill 2; skill 1 has no clause
+    return ExclusionPlan(("a", "b", "c"), ("refunds",), (0,), ((2,),))
+
+
+@pytest.mark.parametrize("row,item,expect", [
+    # item 0.9 >= 0.9 * 1.0 and target 0.6 >= 0.5 * 1.0: skill 2 moves just above skill 0
+    ([1.0, 0.2, 0.6], 0.9, [1.0, 0.2, 1.001]),
+    # the item explains the prompt less well than the gate asks: nothing moves
+    ([1.0, 0.2, 0.6], 0.8, [1.0, 0.2, 0.6]),
+    # the target is too weak (0.4 < 0.5): nothing moves
+    ([1.0, 0.2, 0.4], 0.95, [1.0, 0.2, 0.4]),
+    # the top skill (1) has no clause: nothing moves
+    ([0.5, 1.0, 0.6], 0.99, [0.5, 1.0, 0.6]),
+])
+def test_reroute_table(row, item, expect):
+    scores = np.array([row], dtype=np.float64)
+    reroute(scores, np.array([[item]]), _plan(), gate=0.9, floor=0.5)
+    assert scores[0].tolist() == pytest.approx(expect)
+
+
+def test_listing_budget_by_hand():
+    # a: 1 + min(6, 5) + 4 = 10; b: 1 + 4 + 4 = 9 (19 in all); c: 1 + 2 + 4 = 7 would make 26 > 20
+    visible, rep = ListingBudget(5, 20).apply(["b", "a", "c"], ["xxxx", "yyyyyy", "zz"])
+    assert visible == ["xxxx", "yyyyy", ""]
+    assert (rep["chars_full"], rep["chars_listed"], rep["name_only"], rep["cut"]) == (27, 24, 1, 1)
+    assert [(c["skill"], c["listed"], c["chars_lost"]) for c in rep["skills_cut"]] == [("a", "cut", 1), ("c", "name only", 2)]
+
+
+@pytest.mark.parametrize("spec,expect", [("claude-code", (1536, 8000)), ("200,0", (200, None)), ("300", (300, None)),
+                                         (",5000", (None, 5000)), ("0,100", (None, 100))])
+def test_listing_budget_parse(spec, expect):
+    b = ListingBudget.parse(spec)
+    assert (b.per_description, b.total) == expect
+
+
+@pytest.mark.parametrize("spec", ["", ",", "ten", "1,2,3", "-5"])
+def test_listing_budget_parse_rejects(spec):
+    with pytest.raises(HarnessError, match="--listing-budget"):
+        ListingBudget.parse(spec)
+
+
+def test_listing_lost_terms_are_whole_words_past_the_cut():
+    desc = "Deploys containers. Handles zebrafish pipelines."
+    _, rep = ListingBudget(24, None).apply(["x", "y"], [desc, "Other text entirely."])
+    # the cut falls inside "Handles" (20 + 4 characters shown): only words that start past it are lost
+    assert rep["skills_cut"][0]["distinguishing_terms_lost"] == ["pipelines", "zebrafish"]
+
+
+@pytest.mark.parametrize("keep,threshold", [(0.95, 0.1), (0.8, 0.3), (0.75, 0.3), (1.0, 0.1), (0.5, 0.6)])
+def test_threshold_keeps_at_least_the_share(keep, threshold):
+    d = np.arange(1, 11) / 10
+    t = threshold_for(d, keep)
+    assert t == pytest.approx(threshold)
+    assert (d >= t).mean() >= keep
+
+
+@pytest.mark.parametrize("d,pos,expect", [
+    ([0.9, 0.8, 0.7, 0.6], [True, False, True, False], 0.75),
+    ([0.5, 0.5], [True, False], 0.5),
+    ([1.0, 0.0], [True, False], 1.0),
+    ([0.0, 1.0], [True, False], 0.0),
+    ([0.3, 0.3], [True, True], None),
+])
+def test_auroc_table(d, pos, expect):
+    assert auroc(np.array(d), np.array(pos)) == expect
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.booleans()), min_size=2, max_size=40))
+def test_auroc_invariants(pairs):
+    d = np.array([float(v) for v, _ in pairs])
+    pos = np.array([p for _, p in pairs])
+    a = auroc(d, pos)
+    if pos.all() or not pos.any():
+        assert a is None
+        return
+    assert a == pytest.approx(auroc(d * 3 + 7, pos))        # any increasing transform
+    assert a + auroc(-d, pos) == pytest.approx(1.0)           # reversing the order
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=50), st.floats(0.05, 1.0))
+def test_threshold_property(values, keep):
+    d = np.round(np.array(values), 6)
+    assert (d >= threshold_for(d, keep)).mean() >= keep - 1e-12
+
+
+def test_abstain_spec_rejects():
+    with pytest.raises(HarnessError, match="--abstain must be"):
+        AbstainSpec(1.5)
+    with pytest.raises(HarnessError, match="--abstain-rule"):
+        AbstainSpec(0.9, "vote")
+
+
+@pytest.mark.parametrize("k,n,expect", [(5, 10, [0.236593, 0.763407]), (0, 10, [0.0, 0.277533]), (10, 10, [0.722467, 1.0])])
+def test_wilson_by_hand(k, n, expect):
+    assert wilson(k, n) == pytest.approx(expect, abs=1e-6)
+
+
+def test_trials_majority_and_errors():
+    t = [Trial(("b",), None, False), Trial(("a",), None, False), Trial((), "timed out after 1s", False), Trial(("a", "b"), None, True)]
+    o = from_trials(t, {"a", "b"})
+    assert (o.selected, o.ranking, o.error) == ("a", ["a"], None)
+    s = trial_summary(o, lambda sel: sel == "a")
+    assert (s["answered"], s["errors"], s["pass_rate"], s["flaky"]) == (3, 1, pytest.approx(2 / 3, abs=1e-6), True)
+    failed = from_trials([Trial((), "exit code 3", False)] * 2, {"a"})
+    assert failed.error == "exit code 3" and failed.selected is None
+
+
+def test_errors_are_not_no_skill():
+    ps = [Prompt("p1", "x", ("a",)), Prompt("p2", "y", ()), Prompt("p3", "z", ("a",)), Prompt("p4", "w", (), not_=("a",))]
+    outs = [Outcome(["a"], selected="a"), Outcome([], error="timed out"), Outcome(["b"], selected="b"),
+            Outcome(["a"], selected="a")]
+    m, kinds = summarize(ps, outs, seed=0)
+    assert m["errors"] == 1
+    assert m["top1"] == 0.5                 # p1 right, p3 wrong; p2 failed and is not counted
+    assert m["oos_false_route"] is None     # the only out-of-scope prompt failed
+    assert m["false_trigger"] == 1.0        # p4 must not pick a, and did
+    abst = [Outcome(["a"], selected=None, abstained=True), Outcome(["a"], selected=None, abstained=True),
+            Outcome(["a"], selected="a"), Outcome([], selected=None)]
+    m2, _ = summarize(ps, abst, seed=0)
+    assert (m2["top1"], m2["in_scope_kept"], m2["oos_false_route"], m2["false_trigger"]) == (0.5, 0.5, 0.0, 0.0)
