@@ -19,11 +19,13 @@ def per_prompt_csv(records: list[dict]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["id", "router", "kind", "split", "expected", "acceptable", "selected", "in_scope", "correct",
-                "margin", "top"])
+                "margin", "abstained", "confidence", "error", "not", "top"])
     for r in sorted(records, key=lambda r: (r["router"], r["id"])):
         w.writerow([r["id"], r["router"], r["kind"], r["split"], "|".join(r["expected"]), "|".join(r["acceptable"]),
-                    r["selected"] or "", int(r["in_scope"]), int(r["correct"]), f"{r['margin']:.6f}",
-                    " ".join(f"{n}:{s:.6f}" for n, s in r["top"])])
+                    r["selected"] or "", int(r["in_scope"]), "" if r["correct"] is None else int(r["correct"]),
+                    f"{r['margin']:.6f}", int(r["abstained"]),
+                    "" if r["confidence"] is None else f"{r['confidence']:.6f}", r["error"] or "", "|".join(r.get("not", [])),
+                    " ".join(n if s is None else f"{n}:{s:.6f}" for n, s in r["top"])])
     return buf.getvalue()
 
 
@@ -33,8 +35,10 @@ def write_parquet(records: list[dict], path: Path) -> bool:
         import pandas as pd
     except ImportError:
         return False
+    nested = ("top", "trials", "selections", "pass_rate_ci", "not")
     rows = [{**r, "expected": "|".join(r["expected"]), "acceptable": "|".join(r["acceptable"]),
-             "top": json.dumps(r["top"])} for r in sorted(records, key=lambda r: (r["router"], r["id"]))]
+             **{k: json.dumps(r[k]) for k in nested if k in r}}
+            for r in sorted(records, key=lambda r: (r["router"], r["id"]))]
     pd.DataFrame(rows).to_parquet(path, index=False)
     return True
 

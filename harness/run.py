@@ -151,7 +151,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         for p, o in zip(prompts, outcomes):
             records.append(_record(p, router.name, o))
         metrics[router.name], per_kind[router.name] = summarize(prompts, outcomes, cfg.seed)
-        answered = [(p, o) for p, o in zip(prompts, outcomes) if o.error is None]
+        answered = [(p, o) for p, o in zip(prompts, outcomes) if o.error is None and not p.negative_only]
         selected = [o.selected for _, o in answered]
         skills_out[router.name] = {n: s.to_dict() for n, s in per_skill(
             names, [p.expected for p, _ in answered], selected).items()}
@@ -169,7 +169,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
             "prompts": len(prompts), "in_scope": sum(p.in_scope for p in prompts),
             "out_of_scope": sum(p.out_of_scope for p in prompts), "negative": sum(p.negative_only for p in prompts),
             "remapped": scoped.remapped, "became_out_of_scope": scoped.became_out_of_scope,
-            "kinds": dict(sorted(Counter(p.kind for p in prompts).items())), "warnings": evalset.warnings,
+            "negatives_dropped": scoped.negatives_dropped, "kinds": dict(sorted(Counter(p.kind for p in prompts).items())), "warnings": evalset.warnings,
             "successors": evalset.successors,
         },
         "seed": cfg.seed, "fields": cfg.fields, "top_k": TOP_K,

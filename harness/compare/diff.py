@@ -12,7 +12,8 @@ SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 
 def _values(rec: dict) -> dict[str, float]:
     """The run's own ranking measures for one in-scope record."""
-    ranked, gold = [t[0] for t in rec["top"]], frozenset(rec["expected"])
+    ranked = [] if rec.get("abstained") or rec["selected"] is None else [t[0] for t in rec["top"]]
+    gold = frozenset(rec["expected"])
     return {m.name: m.value(ranked, gold) for m in MEASURES}
 
 
@@ -44,7 +45,10 @@ def compare_router(base, head, router: str, seed: int, changes: dict) -> dict:
     paired, apart = [], []
     for pid in sorted(set(ra) & set(rb)):
         x, y = ra[pid], rb[pid]
-        if x["in_scope"] and y["in_scope"] and x["expected"] == y["expected"]:
+        if x.get("error") or y.get("error"):
+            apart.append({"id": pid, "base_expected": x["expected"], "head_expected": y["expected"],
+                          "error": x.get("error") or y.get("error")})
+        elif x["in_scope"] and y["in_scope"] and x["expected"] == y["expected"]:
             paired.append(pid)
         elif x["in_scope"] or y["in_scope"]:
             apart.append({"id": pid, "base_expected": x["expected"], "head_expected": y["expected"]})
@@ -54,7 +58,8 @@ def compare_router(base, head, router: str, seed: int, changes: dict) -> dict:
                for m in ("top1", "recall_at_3", "recall_at_5", "mrr_at_10")}
     fixed = [pid for pid in paired if not ra[pid]["correct"] and rb[pid]["correct"]]
     broken = [pid for pid in paired if ra[pid]["correct"] and not rb[pid]["correct"]]
-    oos = [pid for pid in sorted(set(ra) & set(rb)) if not ra[pid]["in_scope"] and not rb[pid]["in_scope"]]
+    oos = [pid for pid in sorted(set(ra) & set(rb)) if not ra[pid]["in_scope"] and not rb[pid]["in_scope"]
+           and not ra[pid].get("not") and not rb[pid].get("not")]
     touched = set(changes["added"]) | set(changes["changed"]) | {r["to"] for r in changes["renamed"]}
     grew = len(head.results.get("skills", {})) > len(base.results.get("skills", {}))
 

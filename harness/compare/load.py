@@ -53,7 +53,9 @@ def load_run_dir(path: str) -> RunDir:
                        "expected": [e for e in row["expected"].split("|") if e],
                        "acceptable": [e for e in row["acceptable"].split("|") if e],
                        "selected": row["selected"] or None, "correct": row["correct"] == "1",
-                       "top": [[t.rsplit(":", 1)[0], float(t.rsplit(":", 1)[1])] for t in row["top"].split()]}
+                       "error": row.get("error") or None, "abstained": row.get("abstained") == "1", "not": [e for e in row.get("not", "").split("|") if e],
+                       "top": [[t.rsplit(":", 1)[0], float(t.rsplit(":", 1)[1])] if ":" in t else [t, None]
+                               for t in row["top"].split()]}
             except (KeyError, ValueError, IndexError):
                 raise HarnessError(f"{csv_path}:{n}: malformed per-prompt record") from None
             records.setdefault(rec["router"], {})[rec["id"]] = rec
