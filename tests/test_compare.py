@@ -131,3 +131,14 @@ def test_walls_tell_labels_from_prompts():
     b.results["eval_set"]["prompts_sha256"] = "Q"
     with pytest.raises(HarnessError, match=r"\[eval-set\]"):
         check_walls(a, b, {"labels"})
+
+
+def test_walls_refuse_other_fidelity_options():
+    a, b = fake_run({"p": True}), fake_run({"p": True})
+    b.results["fidelity"] = {"exclusions": "off", "listing": None,
+                             "abstention": {"keep": 0.95, "rule": "learned", "calibration": {"sha256": "C"}}}
+    with pytest.raises(HarnessError, match=r"\[fidelity\] fidelity options differ: abstention None vs \[0.95, 'learned', 'C'\]"):
+        check_walls(a, b, set())
+    assert set(check_walls(a, b, {"fidelity"})) == {"fidelity"}
+    a.results["fidelity"] = dict(b.results["fidelity"])
+    assert check_walls(a, b, set()) == {}

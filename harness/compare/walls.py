@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from harness.errors import HarnessError
 
-DIMENSIONS = ("eval-set", "labels", "routers", "model", "seed", "fields", "split")
+DIMENSIONS = ("eval-set", "labels", "routers", "model", "seed", "fields", "split", "fidelity")
+
+
+def fidelity_settings(res: dict) -> dict:
+    """The fidelity options that change what is measured (not what they found)."""
+    fid = res.get("fidelity") or {}
+    ab, listing = fid.get("abstention"), fid.get("listing")
+    return {"exclusions": fid.get("exclusions", "off"),
+            "listing": None if not listing else [listing["per_description"], listing["total"], listing["order"]],
+            "abstention": None if not ab else [ab["keep"], ab["rule"], ab["calibration"]["sha256"]]}
 
 
 def differences(base, head) -> dict[str, str]:
@@ -31,6 +40,9 @@ def differences(base, head) -> dict[str, str]:
     for key, dim in (("seed", "seed"), ("fields", "fields")):
         if a.get(key) != b.get(key):
             out[dim] = f"{key} {a.get(key)!r} vs {b.get(key)!r}"
+    fa, fb = fidelity_settings(a), fidelity_settings(b)
+    if fa != fb:
+        out["fidelity"] = "fidelity options differ: " + ", ".join(f"{k} {fa[k]!r} vs {fb[k]!r}" for k in fa if fa[k] != fb[k])
     if a["eval_set"]["split"] != b["eval_set"]["split"]:
         out["split"] = f"split {a['eval_set']['split']!r} vs {b['eval_set']['split']!r}"
     return out
