@@ -7,8 +7,13 @@ import os
 import sys
 from pathlib import Path
 
-from harness import __version__
-from harness.errors import HarnessError
+# One thread for numpy's OpenBLAS: its matrix products then sum in the same order on every
+# machine (same bytes whatever the core count), and the small products here do not stall on
+# busy cores. Set before numpy loads; torch's own threads (the encoder) are left alone.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from harness import __version__  # noqa: E402
+from harness.errors import HarnessError  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_LIBRARY = "skills/example/v2"

@@ -146,11 +146,18 @@ class SentenceTransformerEncoder:
         return self._tokenizer
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Tokens the model would see, special tokens included (fast tokenizer, no torch)."""
-        tok = self.tokenizer()
-        if tok is None:
-            return [len(self.model.tokenizer(t)["input_ids"]) for t in texts]
-        return [len(e.ids) for e in tok.encode_batch(list(texts))]
+        """Tokens the model would see, special tokens included (fast tokenizer, no torch);
+        remembered per text, since a run counts the same descriptions several times."""
+        memo = self.__dict__.setdefault("_ntokens", {})
+        todo = sorted({t for t in texts if t not in memo})
+        if todo:
+            tok = self.tokenizer()
+            if tok is None:
+                counts = [len(self.model.tokenizer(t)["input_ids"]) for t in todo]
+            else:
+                counts = [len(e.ids) for e in tok.encode_batch(todo)]
+            memo.update(zip(todo, counts))
+        return [memo[t] for t in texts]
 
     def tail_past(self, text: str, limit: int) -> str:
         """The text that falls past the first `limit` tokens."""

@@ -75,6 +75,13 @@ class EvalSet:
         return self._digest(("id", "expected", "acceptable", "not"), True)
 
     def _digest(self, keys: tuple[str, ...], with_successors: bool) -> str:
+        memo = self.__dict__.setdefault("_digests", {})
+        key = (keys, with_successors, len(self.prompts), id(self.prompts), json.dumps(self.successors, sort_keys=True))
+        if key not in memo:
+            memo[key] = self._compute_digest(keys, with_successors)
+        return memo[key]
+
+    def _compute_digest(self, keys: tuple[str, ...], with_successors: bool) -> str:
         h = hashlib.sha256()
         for p in self.prompts:
             doc = {k: v for k, v in p.canonical().items() if k in keys}

@@ -74,6 +74,7 @@ class ListingBudget:
 
 def _words(text: str, start: int = 0) -> list[str]:
     """Content words (3+ characters, not English stop words) that begin at or after `start`."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from harness.textproc import english_stop_words
+    stop = english_stop_words()
     return [m.group(0) for m in re.finditer(r"(?<![a-z0-9-])[a-z0-9][a-z0-9-]{2,}", text.lower())
-            if m.start() >= start and m.group(0) not in ENGLISH_STOP_WORDS]
+            if m.start() >= start and m.group(0) not in stop]

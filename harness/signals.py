@@ -63,17 +63,18 @@ class Lexicon:
     """The library's words: which prompt terms it uses, and how rare they are (BM25 idf)."""
 
     def __init__(self, docs: Sequence[str]):
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        from harness.routers.lexical import TOKEN_PATTERN
-        vec = CountVectorizer(stop_words="english", token_pattern=TOKEN_PATTERN, binary=True)
-        tf = vec.fit_transform(docs).tocsr()
-        self.vocab, self.analyze = vec.vocabulary_, vec.build_analyzer()
-        n = tf.shape[0]
-        df = np.bincount(tf.indices, minlength=tf.shape[1])
+        from harness.textproc import tokens
+        words = [set(tokens(d)) for d in docs]
+        self.vocab = {w: i for i, w in enumerate(sorted(set().union(*words)))} if words else {}
+        self.analyze = tokens
+        n = len(docs)
+        df = np.zeros(len(self.vocab))
+        for ws in words:
+            for w in ws:
+                df[self.vocab[w]] += 1
         self.idf = np.log((n - df + 0.5) / (df + 0.5) + 1.0)
         self.idf_unknown = float(np.log((n + 0.5) / 0.5 + 1.0))
-        self.doc_terms = [set(tf.indices[tf.indptr[i]:tf.indptr[i + 1]]) for i in range(n)]
+        self.doc_terms = [{self.vocab[w] for w in ws} for ws in words]
 
     def coverage(self, queries: Sequence[str], top: np.ndarray) -> dict[str, np.ndarray]:
         rows = []

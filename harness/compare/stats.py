@@ -10,8 +10,11 @@ def mcnemar_exact(fixed: int, broken: int) -> float:
     n = fixed + broken
     if n == 0:
         return 1.0
-    from scipy.stats import binomtest
-    return float(binomtest(fixed, n, 0.5).pvalue)
+    from fractions import Fraction
+    from math import comb
+    # exact and symmetric at p = 1/2: twice the smaller tail, capped at 1 (no scipy import)
+    tail = Fraction(sum(comb(n, i) for i in range(min(fixed, broken) + 1)), 2 ** n)
+    return float(min(Fraction(1), 2 * tail))
 
 
 def paired_delta(a: dict[str, float], b: dict[str, float], seed: int) -> dict:

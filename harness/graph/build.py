@@ -15,45 +15,43 @@ from harness.quote import quote
 
 
 def references(library) -> list[tuple[str, str]]:
-    """(A, B) where A's description or body names skill B: a hyphenated name as a word,
-    a one-word name only as `name` in backticks or followed by "skill"."""
-    names = sorted(library.names, key=len, reverse=True)
-    hyphen = [re.escape(n) for n in names if "-" in n]
-    single = [re.escape(n) for n in names if "-" not in n]
-    parts = []
-    if hyphen:
-        parts.append(r"(?<![\w/-])(" + "|".join(hyphen) + r")(?![\w-])")
-    if single:
-        parts.append(r"`(" + "|".join(single) + r")`|\b(" + "|".join(single) + r")\s+skill\b")
-    if not parts:
-        return []
-    rx = re.compile("|".join(parts))
+    """(A, B) where A's description or body names skill B: a hyphenated name as a whole run of
+    word characters and hyphens (not after a slash), a one-word name only as `name` in
+    backticks or followed by "skill"."""
+    hyphen = {n for n in library.names if "-" in n}
+    single = {n for n in library.names if "-" not in n}
     out = set()
     for a in library.skills:
-        for m in rx.finditer(a.description + "\n" + a.body):
-            b = next(g for g in m.groups() if g)
-            if b != a.name:
-                out.add((a.name, b))
+        text = a.description + "\n" + a.body
+        found = {m.group(0) for m in _RUN.finditer(text)} & hyphen if hyphen else set()
+        if single:
+            found |= {m.group(1) for rx in (_TICKED, _SKILL_WORD) for m in rx.finditer(text)} & single
+        out.update((a.name, b) for b in found if b != a.name)
     return sorted(out)
+
+
+_RUN = re.compile(r"(?<![\w/-])[\w-]+(?![\w-])")
+_TICKED = re.compile(r"`(\w+)`")
+_SKILL_WORD = re.compile(r"\b(\w+)\s+skill\b")
 
 
 def exclusion_edges(library, terms: TermIndex, domain_min: float = 0.15) -> list[dict]:
     known = set(library.names)
-    edges = []
+    edges, pending = [], []
     for s in library.skills:
         for ex in parse_exclusions(s.name, s.description, known):
             named = [t for t in ex.targets if t in known]
             for t in named:
                 edges.append({"source": s.name, "target": t, "type": "excludes", "weight": 1.0, "how": "names", "clause": quote(ex.text)})
-            if named or not ex.topic:
-                continue
-            q = terms.vec.transform([ex.topic])
-            sims = (q @ terms.matrix.T).toarray()[0]
-            sims[terms.pos[s.name]] = 0
-            j = int(np.argmax(sims)) if len(sims) else -1
-            if j >= 0 and sims[j] >= domain_min:
-                edges.append({"source": s.name, "target": terms.names[j], "type": "excludes", "weight": round(float(sims[j]), 4),
-                              "how": "domain", "clause": quote(ex.text)})
+            if not named and ex.topic:
+                pending.append((s, ex))
+    all_sims = terms.similarities([ex.topic for _, ex in pending]) if pending else []
+    for (s, ex), sims in zip(pending, all_sims):
+        sims[terms.pos[s.name]] = 0
+        j = int(np.argmax(sims)) if len(sims) else -1
+        if j >= 0 and sims[j] >= domain_min:
+            edges.append({"source": s.name, "target": terms.names[j], "type": "excludes", "weight": round(float(sims[j]), 4),
+                          "how": "domain", "clause": quote(ex.text)})
     return edges
 
 

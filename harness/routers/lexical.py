@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-TOKEN_PATTERN = r"(?u)\b[a-zA-Z0-9][a-zA-Z0-9]+\b"
+from harness.textproc import TOKEN_PATTERN  # noqa: F401  (re-exported)
 
 
 class TfidfRouter:
@@ -34,12 +34,16 @@ class TfidfRouter:
 
 
 class BM25Router:
+    """Okapi BM25; each distinct query term counts once. Pure numpy over the shared analyzer
+    (harness.textproc), so routing with it never imports scikit-learn."""
+
     name = "bm25"
     kind = "lexical"
 
     def __init__(self, k1: float = 1.2, b: float = 0.75, stop_words: str | None = "english"):
         self.k1, self.b, self.stop_words = k1, b, stop_words
-        self._vec = self._weights = None
+        self._vocab: dict[str, int] = {}
+        self._weights_t = np.zeros((0, 0))
 
     def config(self) -> dict:
         return {"k1": self.k1, "b": self.b, "stop_words": self.stop_words}
@@ -48,20 +52,28 @@ class BM25Router:
         return None, None
 
     def fit(self, docs: Sequence[str]) -> None:
-        from sklearn.feature_extraction.text import CountVectorizer
-        self._vec = CountVectorizer(stop_words=self.stop_words, token_pattern=TOKEN_PATTERN, dtype=np.float64)
-        tf = self._vec.fit_transform(docs).tocsr()
+        from collections import Counter
+
+        from harness.textproc import tokens
+        words = [tokens(d, self.stop_words is not None) for d in docs]
+        self._vocab = {w: i for i, w in enumerate(sorted({w for ws in words for w in ws}))}
+        tf = np.zeros((len(docs), len(self._vocab)), dtype=np.float64)
+        for i, ws in enumerate(words):
+            for w, c in Counter(ws).items():
+                tf[i, self._vocab[w]] = c
         n = tf.shape[0]
-        df = np.bincount(tf.indices, minlength=tf.shape[1])
+        df = (tf > 0).sum(axis=0)
         idf = np.log((n - df + 0.5) / (df + 0.5) + 1.0)
-        dl = np.asarray(tf.sum(axis=1)).ravel()
-        norm = self.k1 * (1 - self.b + self.b * dl / max(dl.mean(), 1e-9))
-        w = tf.copy()
-        rows = np.repeat(np.arange(n), np.diff(tf.indptr))
-        w.data = idf[tf.indices] * tf.data * (self.k1 + 1) / (tf.data + norm[rows])
-        self._weights = w
+        dl = tf.sum(axis=1)
+        norm = self.k1 * (1 - self.b + self.b * dl / max(dl.mean() if n else 0.0, 1e-9))
+        w = np.where(tf > 0, idf[None, :] * tf * (self.k1 + 1) / (tf + norm[:, None]), 0.0)
+        self._weights_t = np.ascontiguousarray(w.T)
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
-        q = self._vec.transform(queries)
-        q.data[:] = 1.0  # each distinct query term counts once
-        return (q @ self._weights.T).toarray()
+        from harness.textproc import tokens
+        out = np.zeros((len(queries), self._weights_t.shape[1]), dtype=np.float64)
+        for i, q in enumerate(queries):
+            ids = sorted({self._vocab[w] for w in tokens(q, self.stop_words is not None) if w in self._vocab})
+            if ids:
+                out[i] = self._weights_t[ids].sum(axis=0)
+        return out

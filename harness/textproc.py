@@ -1,0 +1,49 @@
+"""Words as the lexical routers see them, without importing scikit-learn (its import alone
+costs about 1.5 s, too much for `check`'s two-second loop).
+
+The analyzer is scikit-learn's CountVectorizer's, step for step: lowercase, the token
+pattern, English stop words removed, then n-grams of the remaining tokens joined by a space.
+The stop-word list is scikit-learn's own, read from its source file as data (no import);
+tests hold it equal to `sklearn.feature_extraction.text.ENGLISH_STOP_WORDS`.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+from functools import lru_cache
+from pathlib import Path
+
+TOKEN_PATTERN = r"(?u)\b[a-zA-Z0-9][a-zA-Z0-9]+\b"
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+@lru_cache(maxsize=1)
+def english_stop_words() -> frozenset[str]:
+    spec = importlib.util.find_spec("sklearn")
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(list(spec.submodule_search_locations)[0]) / "feature_extraction" / "_stop_words.py"
+        try:
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "ENGLISH_STOP_WORDS" for t in node.targets):
+                    return frozenset(ast.literal_eval(node.value.args[0]))
+        except (OSError, SyntaxError, ValueError, AttributeError, IndexError):
+            pass
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # the layout changed: pay the import
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def tokens(text: str, stop_words: bool = True) -> list[str]:
+    words = _TOKEN.findall(text.lower())
+    if stop_words:
+        stop = english_stop_words()
+        words = [w for w in words if w not in stop]
+    return words
+
+
+def ngrams(words: list[str], n_max: int) -> list[str]:
+    out = list(words)
+    for n in range(2, n_max + 1):
+        out += [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+    return out
