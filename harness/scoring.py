@@ -66,8 +66,9 @@ class Scoring:
                                "(give --calibrate-on an eval set with a dev split)")
         embed = None
         if getattr(router, "kind", "") in ("dense", "fused"):
+            from harness.textproc import split_words
             enc, cache = self.ctx.encoder(), self.ctx.cache
-            embed = lambda t: cache.embed(enc, t)  # noqa: E731
+            embed = lambda t: cache.embed(enc, [split_words(x) for x in t])  # noqa: E731  (as the dense router reads)
         plan = self.plan
         excluded = (list(plan.items), list(plan.owners), [bool(t) for t in plan.targets])
         sig = compute(router, scores_all, texts + [p.prompt for p in self.cal], Lexicon(self.docs), excluded, embed)

@@ -47,3 +47,15 @@ def ngrams(words: list[str], n_max: int) -> list[str]:
     for n in range(2, n_max + 1):
         out += [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
     return out
+
+
+_CAMEL1 = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_SEPARATORS = re.compile(r"[-_/.]+")
+
+
+def split_words(text: str) -> str:
+    """camelCase -> camel Case; snake_case, kebab-case, a/b and a.b -> separate words (what the
+    dense router reads: the encoder's word pieces match whole words better)."""
+    text = _CAMEL2.sub(r"\1 \2", _CAMEL1.sub(r"\1 \2", text))
+    return _SEPARATORS.sub(" ", text)

@@ -11,8 +11,8 @@ class DenseRouter:
     name = "dense"
     kind = "dense"
 
-    def __init__(self, ctx):
-        self.ctx = ctx
+    def __init__(self, ctx, split: bool = True):
+        self.ctx, self.split = ctx, split
         self._docs = None
 
     @property
@@ -20,12 +20,15 @@ class DenseRouter:
         return self.ctx.encoder()
 
     def config(self) -> dict:
-        return {"max_tokens": self.encoder.max_tokens}
+        return {"max_tokens": self.encoder.max_tokens, "split_words": self.split}
 
     def model_info(self):
         return self.encoder.id, self.encoder.sha256
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self.split:
+            from harness.textproc import split_words
+            texts = [split_words(t) for t in texts]
         return self.ctx.cache.embed(self.encoder, texts)
 
     def fit(self, docs: Sequence[str]) -> None:

@@ -40,22 +40,28 @@ class BM25Router:
     name = "bm25"
     kind = "lexical"
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75, stop_words: str | None = "english"):
-        self.k1, self.b, self.stop_words = k1, b, stop_words
+    def __init__(self, k1: float = 1.2, b: float = 0.75, stop_words: str | None = "english", ngram_max: int = 1):
+        self.k1, self.b, self.stop_words, self.ngram_max = k1, b, stop_words, ngram_max
         self._vocab: dict[str, int] = {}
         self._weights_t = np.zeros((0, 0))
 
     def config(self) -> dict:
-        return {"k1": self.k1, "b": self.b, "stop_words": self.stop_words}
+        cfg = {"k1": self.k1, "b": self.b, "stop_words": self.stop_words}
+        if self.ngram_max > 1:
+            cfg["ngram_max"] = self.ngram_max
+        return cfg
+
+    def _terms(self, text: str) -> list[str]:
+        from harness.textproc import ngrams, tokens
+        words = tokens(text, self.stop_words is not None)
+        return ngrams(words, self.ngram_max) if self.ngram_max > 1 else words
 
     def model_info(self):
         return None, None
 
     def fit(self, docs: Sequence[str]) -> None:
         from collections import Counter
-
-        from harness.textproc import tokens
-        words = [tokens(d, self.stop_words is not None) for d in docs]
+        words = [self._terms(d) for d in docs]
         self._vocab = {w: i for i, w in enumerate(sorted({w for ws in words for w in ws}))}
         tf = np.zeros((len(docs), len(self._vocab)), dtype=np.float64)
         for i, ws in enumerate(words):
@@ -70,10 +76,9 @@ class BM25Router:
         self._weights_t = np.ascontiguousarray(w.T)
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
-        from harness.textproc import tokens
         out = np.zeros((len(queries), self._weights_t.shape[1]), dtype=np.float64)
         for i, q in enumerate(queries):
-            ids = sorted({self._vocab[w] for w in tokens(q, self.stop_words is not None) if w in self._vocab})
+            ids = sorted({self._vocab[w] for w in self._terms(q) if w in self._vocab})
             if ids:
                 out[i] = self._weights_t[ids].sum(axis=0)
         return out
