@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the CLI sets it (the in-process figures)
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
 
@@ -56,6 +57,9 @@ def main() -> None:
                  "--cache-dir", f"{tmp}/cache"]
         timed(check, env)
         warm_check = sorted(timed(check, env) for _ in range(args.repeat))[args.repeat // 2]
+        edit = check + ["--description", "Configures AWS Shield Advanced DDoS protection, health-based detection and "
+                        "the Shield Response Team; use when an attack is under way."]
+        warm_edit = sorted(timed(edit, env) for _ in range(args.repeat))[args.repeat // 2]
         t = time.perf_counter()
         from harness.cli import build_parser
         from harness.check import run_check
@@ -66,6 +70,7 @@ def main() -> None:
         run_check(parsed)
         inproc2 = time.perf_counter() - t
         print(f"  check, unchanged file, warm:      {warm_check:6.1f} s   target <= 2 s (whole process, imports included)")
+        print(f"  check, edited description, warm:  {warm_edit:6.1f} s   (the new text encoded by the numpy forward pass)")
         print(f"  check, in-process: first {inproc:.1f} s (imports, model-free), again {inproc2:.1f} s")
 
 

@@ -52,9 +52,10 @@ class EmbeddingCache:
         self.misses += len(missing)
         if missing:
             vecs = encoder.encode(missing)
-            with db:
-                db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
-                               [(keys[t], v.astype(np.float32).tobytes()) for t, v in zip(missing, vecs)])
+            if getattr(encoder, "persist", True):  # an approximate encoder's vectors stay out of the cache
+                with db:
+                    db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
+                                   [(keys[t], v.astype(np.float32).tobytes()) for t, v in zip(missing, vecs)])
             for t, v in zip(missing, vecs):
                 found[keys[t]] = v.astype(np.float32)
         if not texts:

@@ -110,7 +110,7 @@ def run_check(args) -> dict:
     from harness.library.source import snapshot
     from harness.lint import lint_text
     from harness.run import RunConfig, route
-    from harness.routers.base import shared_encoder
+    from harness.routers.base import RouterContext, shared_encoder
     path = Path(args.path)
     if not path.is_file():
         raise HarnessError(f"{path}: no such file")
@@ -132,6 +132,11 @@ def run_check(args) -> dict:
     base_lib = build_library(type(snap)(snap.source, None, None, base_files, list(snap.findings)), mode)
     folder = posixpath.basename(posixpath.dirname(rel))
     encoder = shared_encoder(args.model)
+    ctx = RouterContext(cache_dir, args.model)
+    if args.model is None:  # the default model: new texts through the numpy forward pass, no torch import
+        from harness.encoders_np import FastEncoder
+        encoder = FastEncoder(encoder)
+    ctx._encoders[args.model] = encoder
     findings, fields = lint_text(data, rel, folder, set(head_lib.names) | set(base_lib.names), encoder, args.fields)
     name = fields.get("name") if fields and isinstance(fields.get("name"), str) else folder
     report = {"file": rel, "library": root, "skill": name, "against": (args.against or "HEAD") if is_repo else None,
@@ -146,7 +151,7 @@ def run_check(args) -> dict:
         evalset = load_eval_sets(args.eval_set)
         runs = {}
         for label, lib in (("base", base_lib), ("head", head_lib)):
-            res = route(cfg, lib, evalset)
+            res = route(cfg, lib, evalset, ctx=ctx)
             enc, cache = res.encoder()
             graph = build_graph(res, lib, prompts=res.prompts, encoder=enc, cache=cache)
             runs[label] = (res, as_run_dir(label, res, graph))

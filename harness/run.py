@@ -112,7 +112,8 @@ def _docs(library: Library, cfg: RunConfig) -> tuple[list[str], list[str], dict 
     return descriptions, docs, listing
 
 
-def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, calibration: EvalSet | None = None) -> RunResult:
+def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, calibration: EvalSet | None = None,
+          ctx: RouterContext | None = None) -> RunResult:
     progress = progress or _NoProgress()
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -121,7 +122,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
     prompts = scoped.prompts
     names = library.names
     descriptions, docs, listing = _docs(library, cfg)
-    ctx = RouterContext(cfg.cache_dir, cfg.model)
+    ctx = ctx or RouterContext(cfg.cache_dir, cfg.model)
     findings = list(library.findings)
     if any(n in ("dense", "hybrid") for n in cfg.routers) and names:
         findings += truncation_findings(ctx.encoder(), [(s.text(cfg.fields), s.path, 0, s.name) for s in library.skills])

@@ -1,0 +1,109 @@
+"""The default model's forward pass in numpy, for `check`: one edited description is encoded
+without importing torch and sentence-transformers (their import and model load take 5-8 s).
+
+A BERT encoder (all-MiniLM-L6-v2: 6 layers, 12 heads, 384 wide) with mean pooling and L2
+normalisation, read from the same `model.safetensors` and `tokenizer.json` as the torch path.
+Results agree with it to about 1e-6 per coordinate, not bit for bit, so these embeddings are
+never written to the shared embedding cache (a later `run` must not see them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+    mu = x.mean(axis=-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def _erf(z: np.ndarray) -> np.ndarray:
+    """erf to 1.5e-7 (Abramowitz and Stegun 7.1.26), in float64: below float32's resolution
+    at the scale of BERT's activations, and no scipy import."""
+    a = np.abs(z)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return np.sign(z) * (1.0 - poly * np.exp(-a * a))
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """The exact (erf) GELU of BERT."""
+    x64 = x.astype(np.float64)
+    return (0.5 * x64 * (1.0 + _erf(x64 / math.sqrt(2.0)))).astype(np.float32)
+
+
+class NumpyMiniLM:
+    def __init__(self, folder: Path, max_tokens: int):
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+        cfg = json.loads((folder / "config.json").read_text())
+        if cfg.get("model_type") != "bert" or cfg.get("hidden_act") != "gelu":
+            raise ValueError(f"{folder}: not a BERT model with GELU; the numpy path only runs the default model")
+        self.heads, self.eps, self.layers = cfg["num_attention_heads"], cfg["layer_norm_eps"], cfg["num_hidden_layers"]
+        self.w = load_file(str(folder / "model.safetensors"))
+        self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tok.enable_truncation(max_tokens)
+        self.tok.no_padding()
+
+    def _p(self, name: str) -> np.ndarray:
+        return self.w[name]
+
+    def encode_one(self, text: str) -> np.ndarray:
+        enc = self.tok.encode(text)
+        ids = np.array(enc.ids)
+        x = (self._p("embeddings.word_embeddings.weight")[ids] + self._p("embeddings.position_embeddings.weight")[:len(ids)]
+             + self._p("embeddings.token_type_embeddings.weight")[0])
+        x = _layer_norm(x, self._p("embeddings.LayerNorm.weight"), self._p("embeddings.LayerNorm.bias"), self.eps)
+        n, d = x.shape
+        hd = d // self.heads
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}."
+            lin = lambda t, name: t @ self._p(p + name + ".weight").T + self._p(p + name + ".bias")  # noqa: E731
+            q, k, v = (lin(x, f"attention.self.{m}").reshape(n, self.heads, hd).transpose(1, 0, 2)
+                       for m in ("query", "key", "value"))
+            att = q @ k.transpose(0, 2, 1) / np.float32(math.sqrt(hd))
+            att = np.exp(att - att.max(axis=-1, keepdims=True))
+            att /= att.sum(axis=-1, keepdims=True)
+            ctx = (att @ v).transpose(1, 0, 2).reshape(n, d)
+            x = _layer_norm(lin(ctx, "attention.output.dense") + x, self._p(p + "attention.output.LayerNorm.weight"),
+                            self._p(p + "attention.output.LayerNorm.bias"), self.eps)
+            h = _gelu(lin(x, "intermediate.dense"))
+            x = _layer_norm(lin(h, "output.dense") + x, self._p(p + "output.LayerNorm.weight"),
+                            self._p(p + "output.LayerNorm.bias"), self.eps)
+        pooled = x.mean(axis=0)
+        return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.vstack([self.encode_one(t) for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
+
+
+class FastEncoder:
+    """The default encoder's identity (model id, weights sha256, token limit, tokenizer) with
+    the numpy forward pass: cached texts are read as `run` wrote them; the few new ones are
+    encoded here and, being approximate to ~1e-7, are not written back (`persist = False`)."""
+
+    persist = False
+
+    def __init__(self, base):
+        self.base, self.id, self.sha256, self.max_tokens = base, base.id, base.sha256, base.max_tokens
+        self._np = None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self._np is None:
+            self._np = NumpyMiniLM(self.base.folder, self.max_tokens)
+        return self._np.encode(texts)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.base.count_tokens(texts)
+
+    def tokenizer(self):
+        return self.base.tokenizer()
+
+    def tail_past(self, text: str, limit: int) -> str:
+        return self.base.tail_past(text, limit)
