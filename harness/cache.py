@@ -52,7 +52,7 @@ class EmbeddingCache:
         self.misses += len(missing)
         if missing:
             vecs = encoder.encode(missing)
-            if getattr(encoder, "persist", True):  # an approximate encoder's vectors stay out of the cache
+            if getattr(encoder, "persist", True):  # read after encode: approximate vectors stay out of the cache
                 with db:
                     db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
                                    [(keys[t], v.astype(np.float32).tobytes()) for t, v in zip(missing, vecs)])

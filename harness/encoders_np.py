@@ -83,20 +83,27 @@ class NumpyMiniLM:
         return np.vstack([self.encode_one(t) for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
 
 
+FAST_MAX = 8  # more new texts than this (a cold cache): the torch path, whose vectors are kept
+
+
 class FastEncoder:
     """The default encoder's identity (model id, weights sha256, token limit, tokenizer) with
-    the numpy forward pass: cached texts are read as `run` wrote them; the few new ones are
-    encoded here and, being approximate to ~1e-7, are not written back (`persist = False`)."""
-
-    persist = False
+    the numpy forward pass: cached texts are read as `run` wrote them; a few new ones are
+    encoded here and, being approximate to ~1e-7, are not written back (`persist` False after
+    such a call). Many new texts (a cold cache) go to the torch encoder and are kept."""
 
     def __init__(self, base):
         self.base, self.id, self.sha256, self.max_tokens = base, base.id, base.sha256, base.max_tokens
         self._np = None
+        self.persist = True
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) > FAST_MAX:
+            self.persist = True
+            return self.base.encode(texts)
         if self._np is None:
             self._np = NumpyMiniLM(self.base.folder, self.max_tokens)
+        self.persist = False
         return self._np.encode(texts)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
