@@ -68,7 +68,8 @@ def neighbours(name: str, library, result, k: int = 5) -> list[dict]:
         return []
     terms = TermIndex(names, [s.description for s in library.skills])
     if encoder is not None:
-        emb = cache.embed(encoder, [s.text(result.results["fields"]) for s in library.skills])
+        from harness.textproc import split_words  # as the dense router embeds them
+        emb = cache.embed(encoder, [split_words(s.text(result.results["fields"])) for s in library.skills])
         sims = emb @ emb[names.index(name)]
     else:
         sims = terms.similarity()[names.index(name)]

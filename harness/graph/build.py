@@ -63,7 +63,8 @@ def build_graph(result, library, k: int = 3, similar_min: float | None = None, t
     default = "hybrid" if "hybrid" in routers else (routers[0] if routers else "")
     terms = TermIndex(names, [s.description for s in library.skills])
     if encoder is not None and cache is not None and names:
-        emb = cache.embed(encoder, [s.text(res["fields"]) for s in library.skills])
+        from harness.textproc import split_words  # the texts the dense router embeds (one cache entry each)
+        emb = cache.embed(encoder, [split_words(s.text(res["fields"])) for s in library.skills])
         sim, how, floor = emb @ emb.T, "dense", 0.5 if similar_min is None else similar_min
     else:
         sim, how, floor = terms.similarity(), "tfidf", 0.2 if similar_min is None else similar_min

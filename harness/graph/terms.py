@@ -4,57 +4,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.textproc import ngrams, tokens
+from harness.textproc import tokens
+from harness.tfidf import TfidfSpace
 
 
 class TermIndex:
-    """tf-idf over word 1-2-grams, as scikit-learn's TfidfVectorizer computes it (sublinear tf,
-    smooth idf, l2-normalised rows), in numpy: `check` must not pay scikit-learn's import."""
+    """tf-idf over word 1-2-grams of the descriptions (harness.tfidf), for shared and distinctive terms."""
 
     def __init__(self, names: list[str], texts: list[str]):
-        from collections import Counter
         self.names = names
         self.pos = {n: i for i, n in enumerate(names)}
-        grams = [Counter(ngrams(tokens(t), 2)) for t in texts]
-        df = Counter(g for c in grams for g in c)
-        self._counter = Counter
         # words in more than half of the descriptions (the product's own name, "use") tell no skill apart
-        max_df = 0.5 * len(texts) if len(texts) >= 4 else len(texts)
-        vocab = sorted(g for g, d in df.items() if d <= max_df)
-        self.vocabulary = {g: i for i, g in enumerate(vocab)}
-        self.vocab = np.array(vocab)
-        n = len(texts)
-        self.idf = np.array([np.log((1 + n) / (1 + df[g])) + 1 for g in vocab], dtype=np.float64)
-        self.matrix = self._vectors(grams) if texts else None
-
-    def _vectors(self, grams) -> np.ndarray:
-        m = np.zeros((len(grams), len(self.vocabulary)), dtype=np.float64)
-        for i, c in enumerate(grams):
-            for g, k in c.items():
-                j = self.vocabulary.get(g)
-                if j is not None:
-                    m[i, j] = (1 + np.log(k)) * self.idf[j]
-        norms = np.sqrt((m * m).sum(axis=1))
-        return m / np.where(norms > 0, norms, 1.0)[:, None]
-
-    def transform(self, texts: list[str]) -> np.ndarray:
-        """tf-idf rows for new texts over the library's vocabulary."""
-        return self._vectors([self._counter(ngrams(tokens(t), 2)) for t in texts])
-
-    def similarities(self, texts: list[str]) -> np.ndarray:
-        """Cosine of each new text with every description, over the text's own terms only
-        (a few of thousands: no large matrix product)."""
-        q = self.transform(texts)
-        out = np.zeros((len(texts), self.matrix.shape[0] if self.matrix is not None else 0))
-        for i, row in enumerate(q):
-            nz = np.flatnonzero(row)
-            if len(nz) and self.matrix is not None:
-                out[i] = self.matrix[:, nz] @ row[nz]
-        return out
+        self.space = TfidfSpace(texts, 2, True, True, 0.5 if len(texts) >= 4 else 1.0)
+        self.vocabulary, self.vocab = self.space.vocabulary, self.space.vocab
+        self.matrix = self.space.matrix if texts else None
 
     def weights(self, name: str) -> dict[str, float]:
         row = self.matrix[self.pos[name]]
         return {self.vocab[j]: float(row[j]) for j in np.flatnonzero(row)}
+
+    def similarities(self, texts: list[str]) -> np.ndarray:
+        return self.space.similarities(texts) if self.matrix is not None else np.zeros((len(texts), 0))
 
     def shared(self, a: str, b: str, top: int = 8) -> list[tuple[str, float]]:
         wa, wb = self.weights(a), self.weights(b)

@@ -1,4 +1,4 @@
-"""Lexical routers: tf-idf cosine (scikit-learn) and Okapi BM25 over the same tokens."""
+"""Lexical routers: tf-idf cosine and Okapi BM25 over the same tokens (numpy; no scikit-learn)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class TfidfRouter:
 
     def __init__(self, ngram_max: int = 2, sublinear_tf: bool = True, stop_words: str | None = "english"):
         self.ngram_max, self.sublinear_tf, self.stop_words = ngram_max, sublinear_tf, stop_words
-        self._vec = self._docs = None
+        self._space = None
 
     def config(self) -> dict:
         return {"ngram_max": self.ngram_max, "sublinear_tf": self.sublinear_tf, "stop_words": self.stop_words}
@@ -24,13 +24,11 @@ class TfidfRouter:
         return None, None
 
     def fit(self, docs: Sequence[str]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        self._vec = TfidfVectorizer(ngram_range=(1, self.ngram_max), sublinear_tf=self.sublinear_tf,
-                                    stop_words=self.stop_words, token_pattern=TOKEN_PATTERN, dtype=np.float64)
-        self._docs = self._vec.fit_transform(docs)
+        from harness.tfidf import TfidfSpace
+        self._space = TfidfSpace(docs, self.ngram_max, self.sublinear_tf, self.stop_words is not None)
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
-        return (self._vec.transform(queries) @ self._docs.T).toarray()
+        return self._space.similarities(queries)
 
 
 class BM25Router:

@@ -1,0 +1,50 @@
+"""tf-idf as scikit-learn's TfidfVectorizer computes it (word n-grams after stop words, raw or
+sublinear tf, smooth idf, l2-normalised rows), in numpy: routing and `check` need not pay
+scikit-learn's import. Shared by the tf-idf router and the graph's term index."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from harness.textproc import ngrams, tokens
+
+
+class TfidfSpace:
+    def __init__(self, texts: Sequence[str], ngram_max: int = 2, sublinear: bool = True, stop_words: bool = True,
+                 max_df: float = 1.0):
+        self.ngram_max, self.sublinear, self.stop_words = ngram_max, sublinear, stop_words
+        grams = [self.grams(t) for t in texts]
+        df = Counter(g for c in grams for g in c)
+        limit = max_df * len(texts)
+        vocab = sorted(g for g, d in df.items() if d <= limit)
+        self.vocabulary = {g: i for i, g in enumerate(vocab)}
+        self.vocab = np.array(vocab)
+        n = len(texts)
+        self.idf = np.array([np.log((1 + n) / (1 + df[g])) + 1 for g in vocab], dtype=np.float64)
+        self.matrix = self.vectors(grams)
+
+    def grams(self, text: str) -> Counter:
+        return Counter(ngrams(tokens(text, self.stop_words), self.ngram_max))
+
+    def vectors(self, grams: Sequence[Counter]) -> np.ndarray:
+        m = np.zeros((len(grams), len(self.vocabulary)), dtype=np.float64)
+        for i, c in enumerate(grams):
+            for g, k in c.items():
+                j = self.vocabulary.get(g)
+                if j is not None:
+                    m[i, j] = ((1 + np.log(k)) if self.sublinear else k) * self.idf[j]
+        norms = np.sqrt((m * m).sum(axis=1))
+        return m / np.where(norms > 0, norms, 1.0)[:, None]
+
+    def similarities(self, texts: Sequence[str]) -> np.ndarray:
+        """Cosine of each text with every row, over the text's own terms only (no large product)."""
+        q = self.vectors([self.grams(t) for t in texts])
+        out = np.zeros((len(texts), self.matrix.shape[0]))
+        for i, row in enumerate(q):
+            nz = np.flatnonzero(row)
+            if len(nz):
+                out[i] = self.matrix[:, nz] @ row[nz]
+        return out
