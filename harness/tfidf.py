@@ -29,22 +29,28 @@ class TfidfSpace:
     def grams(self, text: str) -> Counter:
         return Counter(ngrams(tokens(text, self.stop_words), self.ngram_max))
 
+    def sparse(self, c: Counter) -> tuple[np.ndarray, np.ndarray]:
+        """One text's (column indices, l2-normalised weights), columns ascending."""
+        idx = sorted(j for j in (self.vocabulary.get(g) for g in c) if j is not None)
+        if not idx:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        inv = {j: g for g, j in ((g, self.vocabulary.get(g)) for g in c) if j is not None}
+        tf = np.array([c[inv[j]] for j in idx], dtype=np.float64)
+        w = ((1 + np.log(tf)) if self.sublinear else tf) * self.idf[idx]
+        return np.array(idx), w / np.sqrt((w * w).sum())
+
     def vectors(self, grams: Sequence[Counter]) -> np.ndarray:
         m = np.zeros((len(grams), len(self.vocabulary)), dtype=np.float64)
         for i, c in enumerate(grams):
-            for g, k in c.items():
-                j = self.vocabulary.get(g)
-                if j is not None:
-                    m[i, j] = ((1 + np.log(k)) if self.sublinear else k) * self.idf[j]
-        norms = np.sqrt((m * m).sum(axis=1))
-        return m / np.where(norms > 0, norms, 1.0)[:, None]
+            idx, w = self.sparse(c)
+            m[i, idx] = w
+        return m
 
     def similarities(self, texts: Sequence[str]) -> np.ndarray:
         """Cosine of each text with every row, over the text's own terms only (no large product)."""
-        q = self.vectors([self.grams(t) for t in texts])
         out = np.zeros((len(texts), self.matrix.shape[0]))
-        for i, row in enumerate(q):
-            nz = np.flatnonzero(row)
-            if len(nz):
-                out[i] = self.matrix[:, nz] @ row[nz]
+        for i, t in enumerate(texts):
+            idx, w = self.sparse(self.grams(t))
+            if len(idx):
+                out[i] = self.matrix[:, idx] @ w
         return out
