@@ -7,4 +7,9 @@ except KeyboardInterrupt:  # interrupted while starting: nothing was written yet
     print("skill-harness: interrupted", file=sys.stderr)
     os._exit(130)
 
-raise SystemExit(main())
+try:
+    code = main()
+except KeyboardInterrupt:  # a signal in the instant between the command's end and ignoring signals
+    print("skill-harness: interrupted", file=sys.stderr)
+    os._exit(130)
+raise SystemExit(code)

@@ -335,6 +335,7 @@ COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "history":
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    entry = argv is None  # the process's entry point (not a call from a library or a test)
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = parser.parse_args(argv)
@@ -372,3 +373,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skill-harness: internal error: {type(exc).__name__}: {exc} (SKILL_HARNESS_DEBUG=1 shows the traceback)",
               file=sys.stderr)
         return 3
+    finally:
+        if entry:  # the work is done (or cleaned up): a signal from now on changes nothing
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            except ValueError:
+                pass

@@ -29,7 +29,7 @@ def previous(tmp_path, cache_dir):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-@pytest.mark.parametrize("delay", [0.3, 1.5, 3.0, 4.5])
+@pytest.mark.parametrize("delay", [0.3, 1.5, 3.0, 4.5, 9.0])  # 9 s: after a warm run has finished
 def test_a_killed_run_leaves_the_previous_out(previous, bundle, cache_dir, sig, delay):
     out, before = previous
     proc = subprocess.Popen([sys.executable, "-m", "harness", "run", "--library", f"{bundle}@release-2026-08-20",
