@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -18,21 +19,39 @@ def references(library) -> list[tuple[str, str]]:
     """(A, B) where A's description or body names skill B: a hyphenated name as a whole run of
     word characters and hyphens (not after a slash), a one-word name only as `name` in
     backticks or followed by "skill"."""
-    hyphen = {n for n in library.names if "-" in n}
-    single = {n for n in library.names if "-" not in n}
+    hyphen = frozenset(n for n in library.names if "-" in n)
+    single = frozenset(n for n in library.names if "-" not in n)
     out = set()
     for a in library.skills:
-        text = a.description + "\n" + a.body
-        found = {m.group(0) for m in _RUN.finditer(text)} & hyphen if hyphen else set()
-        if single:
-            found |= {m.group(1) for rx in (_TICKED, _SKILL_WORD) for m in rx.finditer(text)} & single
+        found = _named_in(a.description + "\n" + a.body, hyphen, single)
         out.update((a.name, b) for b in found if b != a.name)
     return sorted(out)
 
 
+@lru_cache(maxsize=4096)
+def _named_in(text: str, hyphen: frozenset, single: frozenset) -> frozenset:
+    """Skill names one text mentions (remembered: `check` builds two graphs of one library)."""
+    # runs that can only be plain kebab-case names are found with a narrower pattern (far fewer matches)
+    runs = _KEBAB if all(_KEBAB_NAME.fullmatch(n) for n in hyphen) else _RUN
+    found = {m.group(0) for m in runs.finditer(text)} & hyphen if hyphen else set()
+    if single:
+        found |= {m.group(1) for m in _TICKED.finditer(text)} & single
+        for m in _SKILL.finditer(text):
+            k = m.start()
+            while k > 0 and text[k - 1].isspace():
+                k -= 1
+            word = _LAST_WORD.search(text, max(0, k - 256), k) if k < m.start() else None
+            if word and word.group(1) in single:
+                found.add(word.group(1))
+    return frozenset(found)
+
+
 _RUN = re.compile(r"(?<![\w/-])[\w-]+(?![\w-])")
+_KEBAB = re.compile(r"(?<![\w/-])[a-z0-9]+(?:-[a-z0-9]+)+(?![\w-])")
+_KEBAB_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 _TICKED = re.compile(r"`(\w+)`")
-_SKILL_WORD = re.compile(r"\b(\w+)\s+skill\b")
+_SKILL = re.compile(r"skill\b")
+_LAST_WORD = re.compile(r"\b(\w+)$")
 
 
 def exclusion_edges(library, terms: TermIndex, domain_min: float = 0.15) -> list[dict]:
