@@ -63,7 +63,7 @@ class Abstainer:
 
     @classmethod
     def calibrate(cls, spec: AbstainSpec, sig: Signals, in_scope: np.ndarray) -> "Abstainer":
-        ab = cls(spec, sig.learned_names())
+        ab = cls(spec, list(sig.names))
         if spec.rule == "learned":
             n_out, n_in = int((~in_scope).sum()), int(in_scope.sum())
             if n_out < 5 or n_in < 5:

@@ -51,8 +51,9 @@ class EmbeddingCache:
         self.hits += len(unique) - len(missing)
         self.misses += len(missing)
         if missing:
+            keep = encoder.caches(len(missing)) if hasattr(encoder, "caches") else True  # approximate vectors stay out
             vecs = encoder.encode(missing)
-            if getattr(encoder, "persist", True):  # read after encode: approximate vectors stay out of the cache
+            if keep:
                 with db:
                     db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
                                    [(keys[t], v.astype(np.float32).tobytes()) for t, v in zip(missing, vecs)])

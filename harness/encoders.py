@@ -76,6 +76,7 @@ class SentenceTransformerEncoder:
         self.max_tokens = self._read_max_tokens()
         self._model = None
         self._tokenizer = None
+        self._ntokens: dict[str, int] = {}
 
     def _read_max_tokens(self) -> int:
         import json
@@ -148,7 +149,7 @@ class SentenceTransformerEncoder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens the model would see, special tokens included (fast tokenizer, no torch);
         remembered per text, since a run counts the same descriptions several times."""
-        memo = self.__dict__.setdefault("_ntokens", {})
+        memo = self._ntokens
         todo = sorted({t for t in texts if t not in memo})
         if todo:
             tok = self.tokenizer()

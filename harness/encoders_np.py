@@ -89,21 +89,22 @@ FAST_MAX = 8  # more new texts than this (a cold cache): the torch path, whose v
 class FastEncoder:
     """The default encoder's identity (model id, weights sha256, token limit, tokenizer) with
     the numpy forward pass: cached texts are read as `run` wrote them; a few new ones are
-    encoded here and, being approximate to ~1e-7, are not written back (`persist` False after
-    such a call). Many new texts (a cold cache) go to the torch encoder and are kept."""
+    encoded here and, being approximate to ~1e-7, are not written back (see `caches`).
+    Many new texts (a cold cache) go to the torch encoder and are kept."""
 
     def __init__(self, base):
         self.base, self.id, self.sha256, self.max_tokens = base, base.id, base.sha256, base.max_tokens
         self._np = None
-        self.persist = True
+
+    def caches(self, n: int) -> bool:
+        """Whether the vectors of a call with `n` texts are exact (torch) and may be cached."""
+        return n > FAST_MAX
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if len(texts) > FAST_MAX:
-            self.persist = True
+        if self.caches(len(texts)):
             return self.base.encode(texts)
         if self._np is None:
             self._np = NumpyMiniLM(self.base.folder, self.max_tokens)
-        self.persist = False
         return self._np.encode(texts)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

@@ -35,7 +35,7 @@ def wilson(successes: int, n: int, z: float = 1.959963984540054) -> list[float] 
     return [round(max(0.0, centre - half), 6), round(min(1.0, centre + half), 6)]
 
 
-def from_trials(trials, names: set[str]) -> Outcome:
+def from_trials(trials) -> Outcome:
     """Combine repeated asks of one prompt: the selection is the most frequent choice among the
     trials that answered (ties: the earliest in trial order); a prompt whose every trial failed
     is an error, never a "no skill"."""

@@ -22,15 +22,12 @@ class GraphOptions:
         return Thresholds(steal_share=self.steal_share, near_margin=self.near_margin, near_share=self.near_share)
 
 
-def run_release(cfg, out: Path, graph_opts: GraphOptions = GraphOptions(), progress=None, library=None, evalset=None):
-    """Route, build the graph and write everything to `out` atomically. Returns (result, graph, files)."""
+def run_release(cfg, out: Path, graph_opts: GraphOptions = GraphOptions(), progress=None):
+    """Load, route, build the graph and write everything to `out` atomically. Returns (result, graph, files)."""
     from harness.graph.build import build_graph
     from harness.output import write_run
-    from harness.run import execute, route
-    if library is not None and evalset is not None:
-        result = route(cfg, library, evalset, progress)
-    else:
-        result = execute(cfg, progress)
+    from harness.run import execute
+    result = execute(cfg, progress)
     graph = None
     if graph_opts.enabled:
         if progress is not None:

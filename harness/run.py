@@ -17,13 +17,12 @@ from harness.lint import truncation_findings
 from harness.library.model import router_text
 from harness.listing import ListingBudget
 from harness.metrics.perskill import confusion, per_skill
-from harness.metrics.summary import correct_for, summarize
+from harness.metrics.summary import round6, correct_for, summarize
 from harness.outcomes import Outcome, trial_summary
 from harness.routers import BUILTIN, ROUTERS, RouterContext
-from harness.scoring import COMMAND_PREFIX, Scoring, command_outcomes, command_router
+from harness.scoring import COMMAND_PREFIX, TOP_K, Scoring, command_outcomes, command_router
 
 SCHEMA_VERSION = 1
-TOP_K = 10
 FIELDS = ("both", "name", "description")
 
 
@@ -95,10 +94,6 @@ def known_names(library: Library, cfg: RunConfig) -> set[str]:
     batch = run_git(repo, "cat-file", "--batch", data="".join(b + "\n" for b in sorted(blobs)).encode()).stdout
     names.update(m.strip("\"' ") for m in re.findall(r"(?m)^name:[ \t]*(.+?)[ \t]*$", batch.decode("utf-8", "replace")))
     return names
-
-
-def _round(v):
-    return None if v is None else round(float(v), 6)
 
 
 def _docs(library: Library, cfg: RunConfig) -> tuple[list[str], list[str], dict | None]:
@@ -199,8 +194,8 @@ def _record(p, router: str, o: Outcome) -> dict:
     rec = {"id": p.id, "router": router, "kind": p.kind, "split": p.split,
            "expected": list(p.expected), "acceptable": list(p.acceptable), "in_scope": p.in_scope,
            "selected": o.selected, "correct": None if o.error else correct_for(p)(o.selected),
-           "acceptable_hit": o.selected in p.acceptable, "margin": _round(margin),
-           "abstained": o.abstained, "confidence": _round(o.confidence), "error": o.error,
+           "acceptable_hit": o.selected in p.acceptable, "margin": round6(margin),
+           "abstained": o.abstained, "confidence": round6(o.confidence), "error": o.error,
            "top": o.top or [[n, None] for n in o.ranking]}
     if p.not_:
         rec["not"] = list(p.not_)

@@ -15,14 +15,6 @@ COMMAND_PREFIX = "command:"
 TOP_K = 10
 
 
-def score_signal(router, scores: np.ndarray) -> np.ndarray:
-    """The 'score' abstention rule's value: the top-1 score (the dense half's for a fused router)."""
-    parts = getattr(router, "parts", {}) or {}
-    if getattr(router, "kind", "") == "fused" and "dense" in parts:
-        return np.round(parts["dense"][:, :scores.shape[1]].max(axis=1), 6)
-    return np.round(scores.max(axis=1), 6)
-
-
 class Scoring:
     """One run's shared inputs for score routers: texts, the exclusion plan, calibration prompts."""
 
@@ -44,7 +36,8 @@ class Scoring:
         scores_all = router.score(texts + [p.prompt for p in self.cal])
         scores = scores_all[:n]
         idx, top = rank(scores, self.tiebreak, TOP_K)
-        confidence = score_signal(router, scores_all)[:n]
+        from harness.signals import score_signal
+        confidence = np.round(score_signal(router, scores_all)[:n], 6)
         abstained = np.zeros(n, dtype=bool)
         described = None
         if self.cfg.abstain is not None:
@@ -102,5 +95,4 @@ def command_outcomes(router, prompts, library, descriptions, progress) -> list[O
     if not library.names:
         return [Outcome([]) for _ in prompts]
     answers = router.answer([(p.id, p.prompt) for p in prompts], list(zip(library.names, descriptions)), release, tick)
-    names = set(library.names)
-    return [from_trials(a.trials, names) for a in answers]
+    return [from_trials(a.trials) for a in answers]

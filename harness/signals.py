@@ -32,9 +32,6 @@ class Signals:
     def matrix(self, names: Sequence[str]) -> np.ndarray:
         return self.values[:, [self.names.index(n) for n in names]]
 
-    def learned_names(self) -> list[str]:
-        return list(self.names)
-
     def take(self, idx) -> "Signals":
         return Signals(self.names, self.values[idx])
 
@@ -95,6 +92,14 @@ class Lexicon:
         return {k: arr[:, i] for i, k in enumerate(keys)}
 
 
+def score_signal(router, scores: np.ndarray) -> np.ndarray:
+    """The 'score' abstention rule's value: the top-1 score (the dense half's for a fused router)."""
+    parts = getattr(router, "parts", {}) or {}
+    if getattr(router, "kind", "") == "fused" and "dense" in parts:
+        return parts["dense"].max(axis=1)
+    return scores.max(axis=1)
+
+
 def compute(router, scores: np.ndarray, queries: Sequence[str], lexicon: Lexicon,
             excluded: tuple[list[str], list[int], list[bool]] | None = None,
             embed: Callable[[Sequence[str]], np.ndarray] | None = None) -> Signals:
@@ -103,17 +108,15 @@ def compute(router, scores: np.ndarray, queries: Sequence[str], lexicon: Lexicon
     parts = getattr(router, "parts", {}) or {}
     dense = scores if kind == "dense" else parts.get("dense")
     lexical = scores if kind == "lexical" else parts.get("lexical")
-    top1, margin = _top2(scores)
-    cols: dict[str, np.ndarray] = {"score": dense[:, :scores.shape[1]].max(axis=1) if kind == "fused" and dense is not None
-                                   else top1, "margin": margin}
+    # parts have one column per skill (ExclusionAware slices its excluded items off)
+    cols: dict[str, np.ndarray] = {"score": score_signal(router, scores), "margin": _top2(scores)[1]}
     if dense is not None:
-        cols.update(_dense(np.asarray(dense[:, :scores.shape[1]], dtype=np.float64)))
+        cols.update(_dense(np.asarray(dense, dtype=np.float64)))
     if lexical is not None:
-        lt, lm = _top2(np.asarray(lexical[:, :scores.shape[1]], dtype=np.float64))
+        lt, lm = _top2(np.asarray(lexical, dtype=np.float64))
         cols.update({"lexical_top1": _slog(lt), "lexical_margin": _slog(lm)})
     if dense is not None and lexical is not None:
-        cols["agree"] = (np.argmax(dense[:, :scores.shape[1]], axis=1) ==
-                         np.argmax(lexical[:, :scores.shape[1]], axis=1)).astype(np.float64)
+        cols["agree"] = (np.argmax(dense, axis=1) == np.argmax(lexical, axis=1)).astype(np.float64)
     top = np.argmax(scores, axis=1)
     cols.update(lexicon.coverage(queries, top))
     if dense is not None and embed is not None and excluded and excluded[0]:

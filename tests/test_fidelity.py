@@ -156,11 +156,11 @@ def test_wilson_by_hand(k, n, expect):
 
 def test_trials_majority_and_errors():
     t = [Trial(("b",), None, False), Trial(("a",), None, False), Trial((), "timed out after 1s", False), Trial(("a", "b"), None, True)]
-    o = from_trials(t, {"a", "b"})
+    o = from_trials(t)
     assert (o.selected, o.ranking, o.error) == ("a", ["a"], None)
     s = trial_summary(o, lambda sel: sel == "a")
     assert (s["answered"], s["errors"], s["pass_rate"], s["flaky"]) == (3, 1, pytest.approx(2 / 3, abs=1e-6), True)
-    failed = from_trials([Trial((), "exit code 3", False)] * 2, {"a"})
+    failed = from_trials([Trial((), "exit code 3", False)] * 2)
     assert failed.error == "exit code 3" and failed.selected is None
 
 

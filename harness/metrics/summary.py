@@ -14,13 +14,13 @@ from harness.metrics.ranking import MEASURES, HitAt, mean, per_prompt
 from harness.outcomes import wilson
 
 
-def _round(v):
+def round6(v):
     return None if v is None else round(float(v), 6)
 
 
 def _share(flags) -> float | None:
     flags = list(flags)
-    return _round(sum(flags) / len(flags)) if flags else None
+    return round6(sum(flags) / len(flags)) if flags else None
 
 
 def summarize(prompts, outcomes, seed: int) -> tuple[dict, dict]:
@@ -33,15 +33,15 @@ def summarize(prompts, outcomes, seed: int) -> tuple[dict, dict]:
     out, vals = {}, {}
     for m in MEASURES:
         vals[m.name] = per_prompt(m, ranked, golds)
-        out[m.name] = _round(mean(vals[m.name]))
+        out[m.name] = round6(mean(vals[m.name]))
     lenient = per_prompt(HitAt(1), ranked, [frozenset(prompts[i].expected + prompts[i].acceptable) for i in ins])
-    out["top1_lenient"] = _round(mean(lenient))
+    out["top1_lenient"] = round6(mean(lenient))
     out["oos_false_route"] = _share(outcomes[i].selected is not None for i in oos)
     out["false_trigger"] = _share(outcomes[i].selected in prompts[i].not_ for i in neg)
     ids = [prompts[i].id for i in ins]
     for name in ("top1", "recall_at_3"):
         ci = bootstrap_ci(dict(zip(ids, vals[name])), seed)
-        out[f"{name}_ci"] = None if ci is None else [_round(c) for c in ci]
+        out[f"{name}_ci"] = None if ci is None else [round6(c) for c in ci]
     out["in_scope_kept"] = _share(not outcomes[i].abstained and outcomes[i].selected is not None for i in ins)
     scored = [i for i in ins + oos if outcomes[i].confidence is not None]
     out["auroc"] = auroc(np.array([outcomes[i].confidence for i in scored], dtype=np.float64),
@@ -54,8 +54,8 @@ def summarize(prompts, outcomes, seed: int) -> tuple[dict, dict]:
         ko = [i for i in oos if prompts[i].kind == kind]
         kn = [i for i in neg if prompts[i].kind == kind]
         kinds[kind] = {"prompts": sum(1 for p in prompts if p.kind == kind), "in_scope": len(ki),
-                       "top1": _round(vals["top1"][ki].mean()) if ki else None,
-                       "recall_at_3": _round(vals["recall_at_3"][ki].mean()) if ki else None,
+                       "top1": round6(vals["top1"][ki].mean()) if ki else None,
+                       "recall_at_3": round6(vals["recall_at_3"][ki].mean()) if ki else None,
                        "oos_false_route": _share(outcomes[i].selected is not None for i in ko),
                        "false_trigger": _share(outcomes[i].selected in prompts[i].not_ for i in kn)}
     return out, kinds
@@ -76,5 +76,5 @@ def _repeats(prompts, outcomes, ok) -> dict:
         return {"trials": None, "trial_pass_rate": None, "trial_pass_rate_ci": None, "flaky_prompts": None}
     good = sum(1 for i, t in trials if correct_for(prompts[i])(t["selected"]))
     flaky = sum(1 for i in ok if len({t.get("selected") for t in outcomes[i].trials or [] if "error" not in t}) > 1)
-    return {"trials": len(trials), "trial_pass_rate": _round(good / len(trials)),
+    return {"trials": len(trials), "trial_pass_rate": round6(good / len(trials)),
             "trial_pass_rate_ci": wilson(good, len(trials)), "flaky_prompts": flaky}
