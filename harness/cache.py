@@ -22,6 +22,7 @@ class EmbeddingCache:
         self.hits = 0
         self.misses = 0
         self._db = None
+        self._mem: dict[str, np.ndarray] = {}  # vectors this process has read or made (check routes twice)
 
     def _conn(self):
         if self._db is None:
@@ -39,9 +40,9 @@ class EmbeddingCache:
         """Embeddings of `texts` (rows in the same order); encodes only what is not cached."""
         unique = sorted(set(texts))
         keys = {t: self.key(encoder.sha256, encoder.max_tokens, t) for t in unique}
-        found: dict[str, np.ndarray] = {}
+        found = {k: self._mem[k] for k in keys.values() if k in self._mem}
         db = self._conn()
-        klist = list(keys.values())
+        klist = [k for k in keys.values() if k not in found]
         for i in range(0, len(klist), 500):
             chunk = klist[i:i + 500]
             rows = db.execute(f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk)
@@ -59,6 +60,7 @@ class EmbeddingCache:
                                    [(keys[t], v.astype(np.float32).tobytes()) for t, v in zip(missing, vecs)])
             for t, v in zip(missing, vecs):
                 found[keys[t]] = v.astype(np.float32)
+        self._mem.update(found)
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([found[keys[t]] for t in texts])

@@ -60,16 +60,17 @@ def with_description(data: bytes, text: str) -> bytes:
     return "\n".join(body + lines[end:]).encode("utf-8")
 
 
-def neighbours(name: str, library, result, k: int = 5) -> list[dict]:
-    from harness.graph.terms import TermIndex
-    encoder, cache = result.encoder()
+def neighbours(name: str, library, encoder, cache, fields: str, k: int = 5) -> list[dict]:
+    """The k skills nearest by description: cosine of the embeddings when an encoder is given
+    (as the dense router embeds them), else tf-idf; each with the distinctive terms both share."""
+    from harness.graph.build import term_index
     names = library.names
     if name not in names or len(names) < 2:
         return []
-    terms = TermIndex(names, [s.description for s in library.skills])
+    terms = term_index(library)
     if encoder is not None:
         from harness.textproc import split_words  # as the dense router embeds them
-        emb = cache.embed(encoder, [split_words(s.text(result.results["fields"])) for s in library.skills])
+        emb = cache.embed(encoder, [split_words(s.text(fields)) for s in library.skills])
         sims = emb @ emb[names.index(name)]
     else:
         sims = terms.similarity()[names.index(name)]
@@ -78,12 +79,18 @@ def neighbours(name: str, library, result, k: int = 5) -> list[dict]:
             for j in order]
 
 
-def as_run_dir(label: str, result, graph):
+def routed(label: str, cfg, library, evalset, ctx):
+    """One side of the what-if: the eval set routed over `library`, with its collisions and orphans."""
     from harness.compare.load import RunDir
+    from harness.graph.build import collisions_and_orphans
+    from harness.run import route
+    res = route(cfg, library, evalset, ctx=ctx)
+    enc, cache = res.encoder()
+    collisions, orphans = collisions_and_orphans(res, library, prompts=res.prompts, encoder=enc, cache=cache)
     recs: dict[str, dict[str, dict]] = {}
-    for r in result.records:
+    for r in res.records:
         recs.setdefault(r["router"], {})[r["id"]] = r
-    return RunDir(label, result.results, recs, graph["collisions"], graph["orphans"])
+    return RunDir(label, res.results, recs, collisions, orphans)
 
 
 def what_if(name: str, base, head, prompts: dict[str, str], router: str) -> dict:
@@ -103,15 +110,18 @@ def what_if(name: str, base, head, prompts: dict[str, str], router: str) -> dict
 
 def run_check(args) -> dict:
     from harness.cache import default_cache_dir
+    from harness.check_base import base_key, load_base, save_base
     from harness.compare.diff import compare
+    from harness.compare.load import RunDir
     from harness.compare.policy import evaluate, parse_policy
     from harness.evalset import load_eval_sets
-    from harness.graph.build import build_graph
     from harness.library.loader import build_library
     from harness.library.source import snapshot
+    from harness.library.yaml_store import YamlStore
     from harness.lint import lint_text
-    from harness.run import RunConfig, route
+    from harness.routers import ROUTERS
     from harness.routers.base import RouterContext, shared_encoder
+    from harness.run import RunConfig
     path = Path(args.path)
     if not path.is_file():
         raise HarnessError(f"{path}: no such file")
@@ -129,8 +139,9 @@ def run_check(args) -> dict:
     if base_data is not None:
         base_files[rel] = base_data
     mode = args.invalid_frontmatter
-    head_lib = build_library(type(snap)(snap.source, None, None, head_files, list(snap.findings)), mode)
-    base_lib = build_library(type(snap)(snap.source, None, None, base_files, list(snap.findings)), mode)
+    store = YamlStore(cache_dir)
+    head_lib = build_library(type(snap)(snap.source, None, None, head_files, list(snap.findings)), mode, store)
+    base_lib = build_library(type(snap)(snap.source, None, None, base_files, list(snap.findings)), mode, store)
     folder = posixpath.basename(posixpath.dirname(rel))
     encoder = shared_encoder(args.model)
     ctx = RouterContext(cache_dir, args.model)
@@ -147,22 +158,26 @@ def run_check(args) -> dict:
     if not args.eval_set:
         report["note"] = "no --eval-set: lint and neighbours only"
     cfg = RunConfig(library=root, eval_sets=args.eval_set or [], routers=routers, cache_dir=cache_dir, model=args.model,
-                    fields=args.fields, invalid_frontmatter=mode)
+                    fields=args.fields, invalid_frontmatter=mode, intervals=False)
+    uses_model = any(ROUTERS.get(r)(ctx).model_info()[0] for r in routers if not r.startswith("command:"))
+    report["neighbours"] = neighbours(name, head_lib, *((encoder, ctx.cache) if uses_model else (None, None)), args.fields)
     if args.eval_set:
         evalset = load_eval_sets(args.eval_set)
-        runs = {}
-        for label, lib in (("base", base_lib), ("head", head_lib)):
-            res = route(cfg, lib, evalset, ctx=ctx)
-            enc, cache = res.encoder()
-            graph = build_graph(res, lib, prompts=res.prompts, encoder=enc, cache=cache)
-            runs[label] = (res, as_run_dir(label, res, graph))
-        report["neighbours"] = neighbours(name, head_lib, runs["head"][0])
-        cmp = compare(runs["base"][1], runs["head"][1], 0, {})
+        key = base_key(base_files, evalset.sha256, cfg, encoder.sha256 if uses_model else None)
+        base = load_base(cache_dir, key)
+        if base is None:
+            base = routed("base", cfg, base_lib, evalset, ctx)
+            save_base(cache_dir, key, base)
+        if head_files == base_files:  # the same library: the same run
+            head = RunDir("head", base.results, base.records, base.collisions, base.orphans)
+        else:
+            head = routed("head", cfg, head_lib, evalset, ctx)
+        cmp = compare(base, head, 0, {}, intervals=any(r.sig for r in rules))  # only ':sig' reads them
         gate = "hybrid" if "hybrid" in routers else routers[0]
         r = cmp["routers"][gate]
         report["what_if"] = {
             "router": gate, "top1": r["metrics"]["top1"], "recall_at_3": r["metrics"]["recall_at_3"],
-            **what_if(name, runs["base"][1], runs["head"][1], runs["head"][0].prompts, gate),
+            **what_if(name, base, head, {p.id: p.prompt for p in evalset.prompts}, gate),
             "per_skill": [s for s in cmp["per_skill"][gate] if s["recall_delta"] or s["precision_delta"]],
             "new_collisions": cmp["collisions"]["new"], "resolved_collisions": cmp["collisions"]["resolved"],
         }

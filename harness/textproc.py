@@ -13,6 +13,7 @@ import ast
 import importlib.util
 import re
 from functools import lru_cache
+from typing import Sequence
 from pathlib import Path
 
 TOKEN_PATTERN = r"(?u)\b[a-zA-Z0-9][a-zA-Z0-9]+\b"
@@ -35,18 +36,30 @@ def english_stop_words() -> frozenset[str]:
 
 
 def tokens(text: str, stop_words: bool = True) -> list[str]:
+    return list(_tokens(text, stop_words))
+
+
+@lru_cache(maxsize=1 << 15)  # run and check analyse the same prompts and descriptions for several routers
+def _tokens(text: str, stop_words: bool) -> tuple[str, ...]:
     words = _TOKEN.findall(text.lower())
     if stop_words:
         stop = english_stop_words()
         words = [w for w in words if w not in stop]
-    return words
+    return tuple(words)
 
 
-def ngrams(words: list[str], n_max: int) -> list[str]:
+def ngrams(words: Sequence[str], n_max: int) -> list[str]:
     out = list(words)
     for n in range(2, n_max + 1):
         out += [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
     return out
+
+
+@lru_cache(maxsize=1 << 15)
+def terms(text: str, stop_words: bool = True, n_max: int = 1) -> tuple[str, ...]:
+    """The word n-grams (1..n_max) of `text` after stop words, memoised."""
+    words = _tokens(text, stop_words)
+    return tuple(ngrams(words, n_max)) if n_max > 1 else words
 
 
 _CAMEL1 = re.compile(r"([a-z0-9])([A-Z])")
@@ -54,6 +67,7 @@ _CAMEL2 = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _SEPARATORS = re.compile(r"[-_/.]+")
 
 
+@lru_cache(maxsize=1 << 15)
 def split_words(text: str) -> str:
     """camelCase -> camel Case; snake_case, kebab-case, a/b and a.b -> separate words (what the
     dense router reads: the encoder's word pieces match whole words better)."""

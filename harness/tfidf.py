@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.textproc import ngrams, tokens
+from harness.textproc import terms
 
 
 class TfidfSpace:
@@ -27,7 +27,7 @@ class TfidfSpace:
         self.matrix = self.vectors(grams)
 
     def grams(self, text: str) -> Counter:
-        return Counter(ngrams(tokens(text, self.stop_words), self.ngram_max))
+        return Counter(terms(text, self.stop_words, self.ngram_max))
 
     def sparse(self, c: Counter) -> tuple[np.ndarray, np.ndarray]:
         """One text's (column indices, l2-normalised weights), columns ascending."""

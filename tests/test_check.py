@@ -102,3 +102,28 @@ def test_a_neighbours_wording_collides_and_fails(aws_copy, cache_dir):
     assert rep["what_if"]["loses"] or rep["what_if"]["steals"]
     assert rep["neighbours"][0]["skill"] == "shieldadvanced" and rep["neighbours"][0]["similarity"] > 0.9
     assert any("new-collision" in b for b in rep["breaches"])
+
+
+def test_the_remembered_base_gives_the_same_report(aws_copy, cache_dir, tmp_path):
+    import shutil
+    cache = tmp_path / "cache"
+    shutil.copytree(cache_dir, cache, ignore=shutil.ignore_patterns("check-base"))
+    desc = "Protects web applications with managed rule groups, rate limits and bot control."
+    first = check(aws_copy, WAF, "--description", desc, cache=cache)
+    (base,) = (cache / "check-base").glob("*.json")
+    stamp = base.stat().st_mtime_ns
+    assert check(aws_copy, WAF, "--description", desc, cache=cache) == first   # the base read back, not routed
+    assert base.stat().st_mtime_ns == stamp
+    unchanged = check(aws_copy, WAF, cache=cache)                                  # the same base serves an unchanged file
+    assert [p.name for p in (cache / "check-base").glob("*.json")] == [base.name]
+    base.write_text("{not json", encoding="utf-8")                                 # unreadable: routed again, same answer
+    assert check(aws_copy, WAF, "--description", desc, cache=cache) == first
+    assert unchanged[0] == 0 and unchanged[1]["what_if"]["top1"]["delta"] == 0
+
+
+def test_neighbours_without_an_eval_set(aws_copy, cache_dir):
+    proc = subprocess.run([sys.executable, "-m", "harness", "check", str(aws_copy / WAF), "--cache-dir", str(cache_dir), "--json"],
+                          cwd=REPO, capture_output=True, text=True, env=ENV, timeout=900)
+    rep = json.loads(proc.stdout)
+    assert proc.returncode == 0 and rep["what_if"] is None and rep["note"] == "no --eval-set: lint and neighbours only"
+    assert len(rep["neighbours"]) == 5 and rep["neighbours"][0]["skill"] == "shieldadvanced"

@@ -40,7 +40,7 @@ def skill_changes(base, head) -> dict:
     return {"added": added, "removed": removed, "renamed": renamed, "changed": changed}
 
 
-def compare_router(base, head, router: str, seed: int, changes: dict) -> dict:
+def compare_router(base, head, router: str, seed: int, changes: dict, intervals: bool = True) -> dict:
     ra, rb = base.records[router], head.records[router]
     paired, apart = [], []
     for pid in sorted(set(ra) & set(rb)):
@@ -54,7 +54,7 @@ def compare_router(base, head, router: str, seed: int, changes: dict) -> dict:
             apart.append({"id": pid, "base_expected": x["expected"], "head_expected": y["expected"]})
     va = {pid: _values(ra[pid]) for pid in paired}
     vb = {pid: _values(rb[pid]) for pid in paired}
-    metrics = {m: paired_delta({p: va[p][m] for p in paired}, {p: vb[p][m] for p in paired}, seed)
+    metrics = {m: paired_delta({p: va[p][m] for p in paired}, {p: vb[p][m] for p in paired}, seed, intervals)
                for m in ("top1", "recall_at_3", "recall_at_5", "mrr_at_10")}
     fixed = [pid for pid in paired if not ra[pid]["correct"] and rb[pid]["correct"]]
     broken = [pid for pid in paired if ra[pid]["correct"] and not rb[pid]["correct"]]
@@ -133,7 +133,8 @@ def per_skill_deltas(base, head, router: str) -> list[dict]:
     return out
 
 
-def compare(base, head, seed: int, differences: dict) -> dict:
+def compare(base, head, seed: int, differences: dict, intervals: bool = True) -> dict:
+    """`intervals`: bootstrap intervals on the metric deltas (`check` shows none and skips them)."""
     routers = [r["name"] for r in head.results["routers"] if r["name"] in base.records and r["name"] in head.records]
     default = "hybrid" if "hybrid" in routers else (routers[0] if routers else None)
     changes = skill_changes(base, head)
@@ -141,7 +142,7 @@ def compare(base, head, seed: int, differences: dict) -> dict:
     return {
         "schema_version": 1, "base": lib(base), "head": lib(head), "default_router": default,
         "allowed_differences": differences, "seed": seed,
-        "routers": {r: compare_router(base, head, r, seed, changes) for r in routers},
+        "routers": {r: compare_router(base, head, r, seed, changes, intervals) for r in routers},
         "per_skill": {r: per_skill_deltas(base, head, r) for r in routers},
         "skills": changes,
         "blast_radius": blast_radius(base, head, default, changes) if default else [],

@@ -17,11 +17,12 @@ def mcnemar_exact(fixed: int, broken: int) -> float:
     return float(min(Fraction(1), 2 * tail))
 
 
-def paired_delta(a: dict[str, float], b: dict[str, float], seed: int) -> dict:
+def paired_delta(a: dict[str, float], b: dict[str, float], seed: int, intervals: bool = True) -> dict:
     ids = sorted(set(a) & set(b))
     if not ids:
         return {"base": None, "head": None, "delta": None, "ci": None}
     ma = sum(a[i] for i in ids) / len(ids)
     mb = sum(b[i] for i in ids) / len(ids)
-    ci = paired_bootstrap_ci({i: a[i] for i in ids}, {i: b[i] for i in ids}, seed)
-    return {"base": round(ma, 6), "head": round(mb, 6), "delta": round(mb - ma, 6), "ci": [round(c, 6) for c in ci]}
+    ci = paired_bootstrap_ci({i: a[i] for i in ids}, {i: b[i] for i in ids}, seed) if intervals else None
+    return {"base": round(ma, 6), "head": round(mb, 6), "delta": round(mb - ma, 6),
+            "ci": None if ci is None else [round(c, 6) for c in ci]}

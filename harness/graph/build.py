@@ -74,19 +74,55 @@ def exclusion_edges(library, terms: TermIndex, domain_min: float = 0.15) -> list
     return edges
 
 
+def _similarity(result, library, similar_min, encoder, cache):
+    """(description similarity matrix, how, floor): dense when an encoder is at hand, else tf-idf."""
+    if encoder is not None and cache is not None and library.names:
+        from harness.textproc import split_words  # the texts the dense router embeds (one cache entry each)
+        emb = cache.embed(encoder, [split_words(s.text(result.results["fields"])) for s in library.skills])
+        return emb @ emb.T, "dense", 0.5 if similar_min is None else similar_min
+    terms = term_index(library)
+    return terms.similarity(), "tfidf", 0.2 if similar_min is None else similar_min
+
+
+def term_index(library) -> TermIndex:
+    return _term_index(tuple(library.names), tuple(s.description for s in library.skills))
+
+
+@lru_cache(maxsize=4)
+def _term_index(names: tuple[str, ...], descriptions: tuple[str, ...]) -> TermIndex:
+    """One per library state (check's neighbours and its graph of the edit share one)."""
+    return TermIndex(list(names), list(descriptions))
+
+
+def _default(res) -> tuple[list[str], str]:
+    routers = [r["name"] for r in res["routers"]]
+    return routers, "hybrid" if "hybrid" in routers else (routers[0] if routers else "")
+
+
+def collisions_and_orphans(result, library, th: Thresholds = Thresholds(), prompts: dict[str, str] | None = None,
+                           encoder=None, cache=None, sim=None, excl: list[dict] | None = None) -> tuple[list, list]:
+    """The graph's findings without its edges (all `check` needs)."""
+    res, records, names = result.results, result.records, library.names
+    routers, default = _default(res)
+    if sim is None:
+        sim = _similarity(result, library, None, encoder, cache)[0]
+    terms = term_index(library)
+    excl = exclusion_edges(library, terms) if excl is None else excl
+    excludes: dict[tuple[str, str], list[str]] = {}
+    for e in excl:
+        excludes.setdefault((e["source"], e["target"]), []).append(e["clause"])
+    similar = {(names[i], names[j]): float(sim[i, j]) for i in range(len(names)) for j in range(i + 1, len(names))
+               if sim[i, j] >= th.duplicate}
+    collisions = find_collisions(records, routers, default, prompts or {}, terms, excludes, th, similar)
+    return collisions, find_orphans(records, names, default)
+
+
 def build_graph(result, library, k: int = 3, similar_min: float | None = None, th: Thresholds = Thresholds(),
                 prompts: dict[str, str] | None = None, encoder=None, cache=None) -> dict:
     res, records = result.results, result.records
     names = library.names
-    routers = [r["name"] for r in res["routers"]]
-    default = "hybrid" if "hybrid" in routers else (routers[0] if routers else "")
-    terms = TermIndex(names, [s.description for s in library.skills])
-    if encoder is not None and cache is not None and names:
-        from harness.textproc import split_words  # the texts the dense router embeds (one cache entry each)
-        emb = cache.embed(encoder, [split_words(s.text(res["fields"])) for s in library.skills])
-        sim, how, floor = emb @ emb.T, "dense", 0.5 if similar_min is None else similar_min
-    else:
-        sim, how, floor = terms.similarity(), "tfidf", 0.2 if similar_min is None else similar_min
+    routers, default = _default(res)
+    sim, how, floor = _similarity(result, library, similar_min, encoder, cache)
     edges = []
     for i, a in enumerate(names):
         order = [j for j in np.lexsort((np.arange(len(names)), -np.round(sim[i], 6))) if j != i][:k]
@@ -103,16 +139,9 @@ def build_graph(result, library, k: int = 3, similar_min: float | None = None, t
                 edges.append({"source": a, "target": b, "type": "near-miss", "router": r, "count": len(st.near_miss),
                               "weight": round(len(st.near_miss) / max(sup.get(a, 0), 1), 4)})
     edges += [{"source": a, "target": b, "type": "references", "weight": 1.0} for a, b in references(library)]
-    excl = exclusion_edges(library, terms)
+    excl = exclusion_edges(library, term_index(library))
     edges += excl
-    excludes: dict[tuple[str, str], list[str]] = {}
-    for e in excl:
-        excludes.setdefault((e["source"], e["target"]), []).append(e["clause"])
-    prompts = prompts or {}
-    similar = {(names[i], names[j]): float(sim[i, j]) for i in range(len(names)) for j in range(i + 1, len(names))
-               if sim[i, j] >= th.duplicate}
-    collisions = find_collisions(records, routers, default, prompts, terms, excludes, th, similar)
-    orphans = find_orphans(records, names, default)
+    collisions, orphans = collisions_and_orphans(result, library, th, prompts, sim=sim, excl=excl)
     per_skill = res["per_skill"].get(default, {})
     tokens = encoder.count_tokens([s.text(res["fields"]) for s in library.skills]) if encoder is not None else [None] * len(names)
     nodes = []

@@ -93,9 +93,9 @@ def _quote_fix(fm_lines: list[str]) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def parse(data: bytes, path: str) -> ParsedFile:
+def parse(data: bytes, path: str, store=None) -> ParsedFile:
     """Parse one SKILL.md. Memoised on (bytes, path): releases and what-ifs share most files.
-    Callers must not modify the result."""
+    `store` (a YamlStore) remembers parsed YAML across processes. Callers must not modify the result."""
     text, bad = decode(data, path)
     if bad is not None:
         return ParsedFile(None, "", 1, "", [bad])
@@ -110,13 +110,19 @@ def parse(data: bytes, path: str) -> ParsedFile:
     fm_lines = lines[1:end]
     body = "\n".join(lines[end + 1:])
     parsed = ParsedFile(None, body, end + 2, text)
-    loader = None
+    fm_text = "\n".join(fm_lines)
+    stored = store.get(fm_text) if store is not None else None
     try:
-        loader = _StrictSafeLoader("\n".join(fm_lines))
-        try:
-            value = loader.get_single_data()
-        finally:
-            loader.dispose()
+        if stored is not None:
+            value, duplicates = stored
+        else:
+            loader = _StrictSafeLoader(fm_text)
+            try:
+                value, duplicates = loader.get_single_data(), loader.duplicates
+            finally:
+                loader.dispose()
+            if store is not None:
+                store.put(fm_text, value, duplicates)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 2
@@ -132,7 +138,7 @@ def parse(data: bytes, path: str) -> ParsedFile:
     except RecursionError:
         parsed.findings.append(Finding(path, 2, "invalid-yaml", "error", "frontmatter nests too deeply"))
         return parsed
-    for key, line0 in loader.duplicates:
+    for key, line0 in duplicates:
         parsed.findings.append(Finding(path, line0 + 2, "duplicate-key", "warning",
                                f"key {key!r} appears more than once; YAML keeps the last value"))
     if value is None:

@@ -20,7 +20,8 @@ def load_library(spec: str, cache_dir: Path, invalid_frontmatter: str = "skip",
                  max_file_bytes: int = 1 << 20) -> Library:
     if invalid_frontmatter not in MODES:
         raise HarnessError(f"--invalid-frontmatter {invalid_frontmatter!r}: choose one of {', '.join(MODES)}")
-    return build_library(snapshot(spec, cache_dir, max_file_bytes), invalid_frontmatter)
+    from harness.library.yaml_store import YamlStore
+    return build_library(snapshot(spec, cache_dir, max_file_bytes), invalid_frontmatter, YamlStore(cache_dir))
 
 
 def plugin_roots(snap: Snapshot) -> dict[str, str]:
@@ -59,14 +60,15 @@ def plugin_of(path: str, roots: dict[str, str]) -> str:
     return roots.get(best, "")
 
 
-def build_library(snap: Snapshot, invalid_frontmatter: str = "skip") -> Library:
+def build_library(snap: Snapshot, invalid_frontmatter: str = "skip", store=None) -> Library:
+    """`store`: a YamlStore (parsed frontmatter remembered across processes), or None."""
     findings = list(snap.findings)
     roots = plugin_roots(snap)
     groups: dict[str, list[tuple[SkillCopy, dict, str, str]]] = defaultdict(list)
     skipped, fallback = [], []
     for path in snap.skill_paths:
         folder = posixpath.basename(posixpath.dirname(path))
-        parsed = frontmatter.parse(snap.files[path], path)
+        parsed = frontmatter.parse(snap.files[path], path, store)
         findings.extend(parsed.findings)
         fields = parsed.fields
         name = desc = None
@@ -114,5 +116,7 @@ def build_library(snap: Snapshot, invalid_frontmatter: str = "skip") -> Library:
         plugin = next((m[3] for m in members if m[3]), "")
         skills.append(Skill(name, first.description, plugin, tuple(m[0] for m in members), members[0][1],
                             members[0][2], "fallback" if name in fallback else "frontmatter"))
+    if store is not None:
+        store.flush()
     return Library(snap.source, snap.ref, snap.commit, snap.content_sha256, len(snap.skill_paths), skills,
                    sort_findings(findings), skipped, sorted(set(fallback)), invalid_frontmatter)

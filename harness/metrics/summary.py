@@ -23,7 +23,8 @@ def _share(flags) -> float | None:
     return round6(sum(flags) / len(flags)) if flags else None
 
 
-def summarize(prompts, outcomes, seed: int) -> tuple[dict, dict]:
+def summarize(prompts, outcomes, seed: int, intervals: bool = True) -> tuple[dict, dict]:
+    """(metrics, per-kind metrics). Without `intervals` the *_ci values are None (`check` shows none)."""
     ok = [i for i, o in enumerate(outcomes) if o.error is None]
     ins = [i for i in ok if prompts[i].in_scope]
     oos = [i for i in ok if prompts[i].out_of_scope]
@@ -40,7 +41,7 @@ def summarize(prompts, outcomes, seed: int) -> tuple[dict, dict]:
     out["false_trigger"] = _share(outcomes[i].selected in prompts[i].not_ for i in neg)
     ids = [prompts[i].id for i in ins]
     for name in ("top1", "recall_at_3"):
-        ci = bootstrap_ci(dict(zip(ids, vals[name])), seed)
+        ci = bootstrap_ci(dict(zip(ids, vals[name])), seed) if intervals else None
         out[f"{name}_ci"] = None if ci is None else [round6(c) for c in ci]
     out["in_scope_kept"] = _share(not outcomes[i].abstained and outcomes[i].selected is not None for i in ins)
     scored = [i for i in ins + oos if outcomes[i].confidence is not None]

@@ -49,10 +49,9 @@ class BM25Router:
             cfg["ngram_max"] = self.ngram_max
         return cfg
 
-    def _terms(self, text: str) -> list[str]:
-        from harness.textproc import ngrams, tokens
-        words = tokens(text, self.stop_words is not None)
-        return ngrams(words, self.ngram_max) if self.ngram_max > 1 else words
+    def _terms(self, text: str) -> tuple[str, ...]:
+        from harness.textproc import terms
+        return terms(text, self.stop_words is not None, self.ngram_max)
 
     def model_info(self):
         return None, None
@@ -75,8 +74,15 @@ class BM25Router:
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(queries), self._weights_t.shape[1]), dtype=np.float64)
-        for i, q in enumerate(queries):
-            ids = sorted({self._vocab[w] for w in self._terms(q) if w in self._vocab})
-            if ids:
-                out[i] = self._weights_t[ids].sum(axis=0)
+        vocab = self._vocab
+        for start in range(0, len(queries), 512):  # one gather and one segmented sum per block of queries
+            ids, rows, offsets = [], [], []
+            for i, q in enumerate(queries[start:start + 512]):
+                got = sorted({vocab[w] for w in self._terms(q) if w in vocab})
+                if got:
+                    rows.append(start + i)
+                    offsets.append(len(ids))
+                    ids += got
+            if rows:  # rows summed in the same order as one query at a time: the same floats
+                out[rows] = np.add.reduceat(self._weights_t[ids], offsets, axis=0)
         return out

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Abstention features, measured on the dev split only (5-fold cross-validation, seeded): the
+out-of-scope false-route rate at 95 % of in-scope prompts kept, for the plain cosine threshold
+and for the learned rule over each candidate feature set.
+
+    python benchmarks/tune_abstention.py [--release release-2026-08-20] [--folds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+
+from harness.abstention import Abstainer, AbstainSpec
+from harness.cache import default_cache_dir
+from harness.evalset import load_eval_sets, scope
+from harness.library.loader import load_library
+from harness.routers import ROUTERS
+from harness.routers.base import RouterContext
+from harness.run import RunConfig, _docs
+from harness.signals import Lexicon, Signals, compute
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
+
+
+def folds(in_scope: np.ndarray, k: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(len(in_scope), dtype=int)
+    for cls in (True, False):
+        idx = np.flatnonzero(in_scope == cls)
+        rng.shuffle(idx)
+        fold[idx] = np.arange(len(idx)) % k
+    return [fold == f for f in range(k)]
+
+
+def cv(sig: Signals, in_scope: np.ndarray, rule: str, k: int) -> tuple[float, float]:
+    """(OOS false-route, in-scope kept) pooled over the held-out folds."""
+    routed_oos = kept = 0
+    for held in folds(in_scope, k):
+        ab = Abstainer.calibrate(AbstainSpec(0.95, rule), sig.take(~held), in_scope[~held])
+        d = ab.decision(sig.take(held)) >= ab.threshold
+        routed_oos += int(d[~in_scope[held]].sum())
+        kept += int(d[in_scope[held]].sum())
+    return routed_oos / int((~in_scope).sum()), kept / int(in_scope.sum())
+
+
+def candidates(router, texts, lexicon, enc) -> dict[str, np.ndarray]:
+    """Signals under trial (not yet in harness.signals)."""
+    import re
+    dense = np.asarray(router.parts["dense"], dtype=np.float64)
+    lex = np.asarray(router.parts["lexical"], dtype=np.float64)
+    out = {"dense_z": (dense.max(1) - dense.mean(1)) / (dense.std(1) + 1e-9),
+           "dense_mean": dense.mean(1),
+           "lexical_z": (lex.max(1) - lex.mean(1)) / (lex.std(1) + 1e-9)}
+    tok = enc.tokenizer()
+    rare, caps, rare_n = [], [], []
+    for t in texts:
+        words = re.findall(r"[A-Za-z][A-Za-z0-9]+", t)
+        unknown = [w for w in words if w.lower() not in lexicon.vocab and len(w) > 2]
+        pieces = [len(tok.encode(w.lower(), add_special_tokens=False).ids) for w in unknown]
+        rare.append(max(pieces, default=0))
+        rare_n.append(sum(p >= 2 for p in pieces))
+        caps.append(sum(1 for i, w in enumerate(words) if w in unknown and i > 0 and w[0].isupper()))
+    out["unknown_pieces_max"] = np.array(rare, dtype=np.float64)
+    out["unknown_rare_n"] = np.log1p(np.array(rare_n, dtype=np.float64))
+    out["unknown_caps_n"] = np.log1p(np.array(caps, dtype=np.float64))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--release", default="release-2026-08-20")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--router", default="hybrid")
+    args = ap.parse_args()
+    cache = default_cache_dir()
+    spec = f"{os.path.relpath(BUNDLE)}@{args.release}"
+    lib = load_library(spec, cache)
+    full = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
+    prompts = [p for p in scope(full.select("dev"), set(lib.names)).prompts if not p.negative_only]
+    cfg = RunConfig(library=spec, eval_sets=[], cache_dir=cache)
+    descriptions, docs, _ = _docs(lib, cfg)
+    ctx = RouterContext(cache, None)
+    router = ROUTERS.get(args.router)(ctx)
+    router.fit(docs)
+    texts = [p.prompt for p in prompts]
+    scores = router.score(texts)
+    from harness.routers.exclusion_aware import ExclusionPlan
+    from harness.textproc import split_words
+    plan = ExclusionPlan.build(lib.names, descriptions, cfg.fields)
+    enc = ctx.encoder()
+    embed = lambda t: ctx.cache.embed(enc, [split_words(x) for x in t])  # noqa: E731
+    sig = compute(router, scores, texts, Lexicon(docs), (list(plan.items), list(plan.owners), [bool(t) for t in plan.targets]),
+                  embed if getattr(router, "kind", "") in ("dense", "fused") else None)
+    ins = np.array([p.in_scope for p in prompts], dtype=bool)
+    print(f"dev at {args.release}: {int(ins.sum())} in-scope, {int((~ins).sum())} out-of-scope prompts; "
+          f"{args.folds}-fold CV, 95 % in-scope kept\n")
+    print("| rule / features | OOS false-route | in-scope kept |")
+    print("|---|---|---|")
+    for rule in ("score", "margin", "learned"):
+        oos, kept = cv(sig, ins, rule, args.folds)
+        print(f"| {rule} ({len(sig.names)} signals) | {100 * oos:.1f} | {100 * kept:.1f} |")
+    extra = candidates(router, texts, Lexicon(docs), enc)
+    for name, col in extra.items():  # candidates: the learned rule with one more signal
+        more = Signals(sig.names + [name], np.column_stack([sig.values, col]))
+        oos, kept = cv(more, ins, "learned", args.folds)
+        print(f"| learned + {name} | {100 * oos:.1f} | {100 * kept:.1f} |")
+    allx = Signals(sig.names + list(extra), np.column_stack([sig.values] + list(extra.values())))
+    oos, kept = cv(allx, ins, "learned", args.folds)
+    print(f"| learned + all candidates | {100 * oos:.1f} | {100 * kept:.1f} |")
+    for name in sig.names:  # ablation: the learned rule without one signal
+        keep = [n for n in sig.names if n != name]
+        oos, kept = cv(Signals(keep, sig.matrix(keep)), ins, "learned", args.folds)
+        print(f"| learned without {name} | {100 * oos:.1f} | {100 * kept:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
