@@ -76,6 +76,7 @@ def main() -> None:
     ap.add_argument("--release", default="release-2026-08-20")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--router", default="hybrid")
+    ap.add_argument("--ablate", action="store_true", help="also the learned rule without each signal")
     args = ap.parse_args()
     cache = default_cache_dir()
     spec = f"{os.path.relpath(BUNDLE)}@{args.release}"
@@ -112,10 +113,72 @@ def main() -> None:
     allx = Signals(sig.names + list(extra), np.column_stack([sig.values] + list(extra.values())))
     oos, kept = cv(allx, ins, "learned", args.folds)
     print(f"| learned + all candidates | {100 * oos:.1f} | {100 * kept:.1f} |")
+    for kf in (3, 5, 10):
+        aug, src = held_out(lib, prompts, ctx, cfg, args.router, kf)
+        oos, kept = cv_augmented(sig, ins, aug, src, args.folds)
+        print(f"| learned + held-out skills ({kf} folds, {len(src)} synthetic) | {100 * oos:.1f} | {100 * kept:.1f} |")
+    if args.ablate:
+        ablate(sig, ins, args.folds)
+
+
+def ablate(sig, ins, k):
     for name in sig.names:  # ablation: the learned rule without one signal
         keep = [n for n in sig.names if n != name]
-        oos, kept = cv(Signals(keep, sig.matrix(keep)), ins, "learned", args.folds)
+        oos, kept = cv(Signals(keep, sig.matrix(keep)), ins, "learned", k)
         print(f"| learned without {name} | {100 * oos:.1f} | {100 * kept:.1f} |")
+
+
+
+def signals_for(lib_names, descriptions, docs, router_name, ctx, texts, fields):
+    """Signals of `texts` routed over the given skills (the learned rule's inputs)."""
+    from harness.routers.exclusion_aware import ExclusionPlan
+    from harness.textproc import split_words
+    router = ROUTERS.get(router_name)(ctx)
+    router.fit(docs)
+    scores = router.score(texts)
+    plan = ExclusionPlan.build(lib_names, descriptions, fields)
+    enc = ctx.encoder()
+    embed = lambda t: ctx.cache.embed(enc, [split_words(x) for x in t])  # noqa: E731
+    return compute(router, scores, texts, Lexicon(docs), (list(plan.items), list(plan.owners), [bool(t) for t in plan.targets]),
+                   embed if getattr(router, "kind", "") in ("dense", "fused") else None)
+
+
+def held_out(lib, prompts, ctx, cfg, router_name, k: int = 5, seed: int = 0):
+    """(signals, source prompt index): in-scope prompts routed over the library without their skills
+    (k seeded folds of skills): requests that no remaining skill covers."""
+    from harness.run import router_text
+    names = list(lib.names)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(names))
+    fold_of = {names[j]: i % k for i, j in enumerate(order)}
+    rows, src = [], []
+    for f in range(k):
+        keep = [i for i, n in enumerate(names) if fold_of[n] != f]
+        idx = [i for i, p in enumerate(prompts) if p.in_scope and all(fold_of.get(e) == f for e in p.expected + p.acceptable)]
+        if not idx:
+            continue
+        kn = [names[i] for i in keep]
+        descs = [lib.skills[i].description for i in keep]
+        docs = [router_text(n, d, cfg.fields) for n, d in zip(kn, descs)]
+        sig = signals_for(kn, descs, docs, router_name, ctx, [prompts[i].prompt for i in idx], cfg.fields)
+        rows.append(sig)
+        src += idx
+    return Signals(rows[0].names, np.vstack([r.values for r in rows])), np.array(src)
+
+
+def cv_augmented(sig, ins, aug, src, k, weight=1.0):
+    routed_oos = kept = 0
+    for held in folds(ins, k):
+        train_aug = ~held[src]
+        x = Signals(sig.names, np.vstack([sig.values[~held], aug.values[train_aug]]))
+        y = np.concatenate([ins[~held], np.zeros(int(train_aug.sum()), dtype=bool)])
+        ab = Abstainer.calibrate(AbstainSpec(0.95, "learned"), x, y)
+        ab.threshold = __import__("harness.abstention", fromlist=["threshold_for"]).threshold_for(
+            ab.decision(sig.take(~held))[ins[~held]], 0.95)
+        d = ab.decision(sig.take(held)) >= ab.threshold
+        routed_oos += int(d[~ins[held]].sum())
+        kept += int(d[ins[held]].sum())
+    return routed_oos / int((~ins).sum()), kept / int(ins.sum())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Exclusion-aware scoring, gated per prompt, measured on the dev split only: top-1 overall and
+per kind for the plain hybrid, `strip` everywhere, and `strip` only where the prompt matches an
+item that the plain top skill excludes (item score >= gate x the top skill's stripped score).
+
+    python benchmarks/tune_exclusions.py [--release release-2026-08-20] [--split dev]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from harness.cache import default_cache_dir
+from harness.evalset import load_eval_sets, scope
+from harness.library.loader import load_library
+from harness.routers import ROUTERS
+from harness.routers.base import RouterContext
+from harness.routers.exclusion_aware import ExclusionAware, ExclusionPlan
+from harness.run import RunConfig, _docs
+
+REPO = Path(__file__).resolve().parent.parent
+BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--release", default="release-2026-08-20")
+    ap.add_argument("--split", default="dev")
+    ap.add_argument("--router", default="hybrid")
+    args = ap.parse_args()
+    cache = default_cache_dir()
+    spec = f"{os.path.relpath(BUNDLE)}@{args.release}"
+    lib = load_library(spec, cache)
+    full = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
+    prompts = [p for p in scope(full.select(args.split), set(lib.names)).prompts if p.in_scope]
+    cfg = RunConfig(library=spec, eval_sets=[], cache_dir=cache)
+    descriptions, docs, _ = _docs(lib, cfg)
+    ctx = RouterContext(cache, None)
+    texts = [p.prompt for p in prompts]
+    plain_r = ROUTERS.get(args.router)(ctx)
+    plain_r.fit(docs)
+    plain = plain_r.score(texts)
+    plan = ExclusionPlan.build(lib.names, descriptions, cfg.fields)
+    strip_r = ExclusionAware(ROUTERS.get(args.router)(ctx), plan, "strip")
+    strip_r.fit(docs)
+    strip = strip_r.score(texts)
+    items = strip_r.last_items
+    owners = np.array(plan.owners)
+    names = lib.names
+    top_plain = plain.argmax(1)
+    own_best = np.array([items[q, owners == t].max() if (owners == t).any() else -np.inf for q, t in enumerate(top_plain)])
+    rows = {"plain": plain, "strip": strip}
+    for gate in (0.6, 0.7, 0.8, 0.9, 1.0, 1.1):
+        use = own_best >= gate * strip[np.arange(len(texts)), top_plain]
+        rows[f"gated {gate} ({int(use.sum())} prompts)"] = np.where(use[:, None], strip, plain)
+    kinds = sorted({p.kind for p in prompts})
+    print(f"{args.split} at {args.release}, {args.router}: top-1 on {len(prompts)} in-scope prompts\n")
+    print("| variant | all | " + " | ".join(kinds) + " |")
+    print("|---|---|" + "---|" * len(kinds))
+    for label, m in rows.items():
+        sel = [names[j] for j in m.argmax(1)]
+        hit = np.array([s in p.expected for s, p in zip(sel, prompts)])
+        by = defaultdict(list)
+        for h, p in zip(hit, prompts):
+            by[p.kind].append(h)
+        print(f"| {label} | {100 * hit.mean():.1f} | " + " | ".join(f"{100 * np.mean(by[k]):.1f}" for k in kinds) + " |")
+
+
+if __name__ == "__main__":
+    main()
