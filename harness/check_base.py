@@ -1,7 +1,7 @@
 """`check`'s base run, remembered in the cache folder: while an author edits one file, the library
 as it was (the base of every what-if) does not change, so it is routed once, not on every check.
 
-The key covers everything the base run's records depend on: the harness and PyYAML versions, every
+The key covers everything the base run's records depend on: the harness version and source, PyYAML's version, every
 file of the base library (path and bytes), the eval set's digest, the run configuration and the
 encoder's weights. A file that cannot be read back is ignored and the base is routed again."""
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
+from functools import lru_cache
 from pathlib import Path
 
 from harness.compare.load import RunDir
@@ -18,13 +19,25 @@ KEEP = 8  # remembered bases (the most recent by modification time)
 FORMAT = 1
 
 
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """sha256 of the harness package's own source: a development checkout changes its code
+    without changing its version, and a remembered base must not outlive the code that routed it."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(f"{path.relative_to(root).as_posix()}\0".encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def base_key(files: dict[str, bytes], evalset_sha256: str, cfg, model_sha256: str | None) -> str:
     import yaml
 
     from harness import __version__
     h = hashlib.sha256()
     cfg_doc = {k: v for k, v in asdict(cfg).items() if k not in ("cache_dir", "library")}
-    h.update(json.dumps([FORMAT, __version__, yaml.__version__, evalset_sha256, model_sha256, cfg_doc],
+    h.update(json.dumps([FORMAT, __version__, code_digest(), yaml.__version__, evalset_sha256, model_sha256, cfg_doc],
                         sort_keys=True, default=str).encode())
     for path in sorted(files):
         h.update(f"\0{path}\0{len(files[path])}\0".encode("utf-8", "surrogatepass"))

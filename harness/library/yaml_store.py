@@ -1,9 +1,9 @@
 """Parsed frontmatter remembered across processes, so a warm `check` or `run` does not parse
 the same YAML again (PyYAML's pure-Python loader is the reference, and the slow part of loading).
 
-Key: sha256 of (store version, PyYAML version, frontmatter text). Value: JSON [value, duplicate
-keys]. Only values JSON gives back unchanged are stored (dates, binary, sets, non-string keys
-and NaN are parsed every time); a failed parse is never stored. A store that cannot be opened or
+Key: sha256 of (store version, PyYAML version, the loader's source, frontmatter text).
+Value: JSON [value, duplicate keys]. Only values JSON gives back unchanged are stored (dates,
+binary, sets, non-string keys and NaN are parsed every time); a failed parse is never stored. A store that cannot be opened or
 written is skipped: the parse is the same, only slower."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from functools import lru_cache
 from pathlib import Path
 
 STORE_VERSION = 1  # bump when frontmatter.py's loader changes what it returns
@@ -36,8 +37,7 @@ class YamlStore:
 
     @staticmethod
     def key(text: str) -> str:
-        import yaml
-        return hashlib.sha256(f"{STORE_VERSION}\0{yaml.__version__}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
+        return hashlib.sha256(f"{_prefix()}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
     def get(self, text: str) -> tuple[object, list[tuple[str, int]]] | None:
         db = self._conn()
@@ -70,6 +70,14 @@ class YamlStore:
             except sqlite3.Error:
                 pass
         self._pending.clear()
+
+
+@lru_cache(maxsize=1)
+def _prefix() -> str:
+    """The store's version, PyYAML's, and the loader's own source (a change to it is a new key)."""
+    import yaml
+    loader = hashlib.sha256((Path(__file__).resolve().parent / "frontmatter.py").read_bytes()).hexdigest()
+    return f"{STORE_VERSION}\0{yaml.__version__}\0{loader}"
 
 
 def _same_types(a, b) -> bool:
