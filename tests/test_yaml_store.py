@@ -76,3 +76,12 @@ def test_any_dumped_mapping_round_trips_through_the_store(tmp_path_factory, valu
     assert again.fields is None or YamlStore(folder).get(text.rstrip("\n")) is not None  # read from the store
     assert again.fields == fresh.fields
     assert all(type(again.fields[k]) is type(fresh.fields[k]) for k in fresh.fields or {})
+
+
+def test_a_corrupt_store_file_only_costs_speed(tmp_path):
+    (tmp_path / "frontmatter-v1.sqlite").write_bytes(b"this is not a database" * 100)
+    store = YamlStore(tmp_path)
+    got = _fresh(CASES[1], "s/SKILL.md", store)
+    store.flush()
+    assert got.fields == {"name": "b", "description": "x"}
+    assert [f.code for f in got.findings] == ["duplicate-key"] and got.findings[0].line == 3
