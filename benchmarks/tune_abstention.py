@@ -51,11 +51,8 @@ def cv(sig: Signals, in_scope: np.ndarray, rule: str, k: int) -> tuple[float, fl
 def candidates(router, texts, lexicon, enc) -> dict[str, np.ndarray]:
     """Signals under trial (not yet in harness.signals)."""
     import re
-    dense = np.asarray(router.parts["dense"], dtype=np.float64)
-    lex = np.asarray(router.parts["lexical"], dtype=np.float64)
-    out = {"dense_z": (dense.max(1) - dense.mean(1)) / (dense.std(1) + 1e-9),
-           "dense_mean": dense.mean(1),
-           "lexical_z": (lex.max(1) - lex.mean(1)) / (lex.std(1) + 1e-9)}
+    # adopted (now in harness.signals): dense_z, dense_mean, lexical_z, named_unknown(_share)
+    out = {}
     tok = enc.tokenizer()
     rare, caps, rare_n = [], [], []
     for t in texts:

@@ -177,3 +177,33 @@ def test_errors_are_not_no_skill():
             Outcome(["a"], selected="a"), Outcome([], selected=None)]
     m2, _ = summarize(ps, abst, seed=0)
     assert (m2["top1"], m2["in_scope_kept"], m2["oos_false_route"], m2["false_trigger"]) == (0.5, 0.5, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("text, phrases", [
+    ("Create a VPC Lattice service network across two accounts.", ["vpc lattice"]),
+    ("Roll out a flag in AWS AppConfig with a linear strategy.", ["aws appconfig"]),
+    ("Our EKS pods are stuck in CrashLoopBackOff.", ["eks", "crashloopbackoff"]),
+    ("EKS pods restart. Why?", ["eks"]),                        # an acronym opening a sentence is a name
+    ("How do I rotate keys? Use KMS.", ["kms"]),                 # 'How' and 'Use' open sentences: not names
+    ("switch my agentcore agent from sonnet to haiku", []),      # nothing capitalised: nothing named
+    ("Deploy to us-east-1 with Step-Functions and 3D Secure.", ["step functions", "3d secure"]),
+])
+def test_named_phrases_table(text, phrases):
+    from harness.signals import named_phrases
+    assert named_phrases(text) == phrases
+
+
+def test_named_unknown_against_the_library_words():
+    from harness.signals import Lexicon
+    lex = Lexicon(["waf: Configure AWS WAF web ACLs.", "vpc-peering: Connect VPCs with VPC peering connections."])
+    got = lex.named(["Block bots with AWS WAF.", "Create a VPC Lattice network with VPC peering.", "set up a vpc lattice network"])
+    # 1: 'aws waf' is in the library text; 2: 'vpc lattice' is not, 'vpc' alone is: 1 of 2 unknown; 3: nothing named
+    assert got["named_unknown"].tolist() == [0.0, 1.0, 0.0]
+    assert got["named_unknown_share"].tolist() == [0.0, 0.5, 0.0]
+
+
+def test_top_z_by_hand():
+    from harness.signals import _top_z
+    m = np.array([[1.0, 2.0, 3.0], [2.0, 2.0, 2.0]])
+    # row 1: mean 2, population sd sqrt(2/3): (3 - 2) / 0.8165 = 1.2247; row 2: no spread, 0
+    assert np.allclose(_top_z(m), [1.5 ** 0.5, 0.0])
