@@ -164,9 +164,9 @@ class Release:
         return [field_text(n, d, fields) for n, d in zip(self.names, self.descriptions)]
 
 
-def load_release(tag: str, cache_dir: Path) -> Release:
+def load_release(tag: str, cache_dir: Path, split: str = "dev") -> Release:
     lib = load_library(f"{os.path.relpath(BUNDLE)}@{tag}", cache_dir)
-    ev = load_eval_sets([str(EVAL_SET)]).select("dev")
+    ev = load_eval_sets([str(EVAL_SET)]).select(split)
     prompts = [p for p in scope(ev, set(lib.names)).prompts if p.in_scope]
     names = lib.names
     for s in lib.skills:  # the field texts here must be the router's own
@@ -450,10 +450,15 @@ class Tuner:
         tf = TfidfRouter()
         tf.fit(docs)
         assert np.allclose(tf.score(rel.queries), tfidf_scores(docs, rel.queries), rtol=0, atol=1e-12)
-        dr = DenseRouter(self.emb.ctx)
+        dr = DenseRouter(self.emb.ctx, split=False)  # this script's "lower" text; "split" is its own variant
         dr.fit(docs)
         q = self.emb.embed(DEFAULT_MODEL, "query", rel.queries)
         assert np.array_equal(dr.score(rel.queries), q @ self.emb.embed(DEFAULT_MODEL, "passage", docs).T)
+        dr = DenseRouter(self.emb.ctx)  # the router's default: words split on both sides
+        dr.fit(docs)
+        q = self.emb.embed(DEFAULT_MODEL, "query", [split_words(x) for x in rel.queries])
+        assert np.array_equal(dr.score(rel.queries),
+                              q @ self.emb.embed(DEFAULT_MODEL, "passage", [split_words(d) for d in docs]).T)
 
     # pools -----------------------------------------------------------------
     def lexical_pool(self, top_overall: int = 10) -> list[str]:
@@ -608,6 +613,8 @@ def main() -> None:
     ap.add_argument("--no-candidates", action="store_true", help="all-MiniLM-L6-v2 only")
     ap.add_argument("--top", type=int, default=0, help="also print the N best rows of the whole grid")
     ap.add_argument("--dump", default=None, help="pickle every row's per-prompt outcomes to this file")
+    ap.add_argument("--split", default="dev", help="score the grid on this split (choose on dev; a test dump is for "
+                                                   "benchmarks/tune_report_test.py, which reads the dev choice)")
     args = ap.parse_args()
     t0 = time.perf_counter()
 
@@ -615,7 +622,7 @@ def main() -> None:
         print(f"[{time.perf_counter() - t0:5.0f} s] {msg}", file=sys.stderr, flush=True)
 
     harness_cache = Path(args.harness_cache) if args.harness_cache else default_cache_dir()
-    releases = [load_release(tag, harness_cache) for tag in args.releases]
+    releases = [load_release(tag, harness_cache, args.split) for tag in args.releases]
     tags = [r.tag for r in releases]
     emb = Embeddings(Path(args.cache_dir), harness_cache, not args.no_candidates)
     models = [m for m in emb.models if all(emb.has_all(m, r) for r in releases)]
