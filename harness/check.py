@@ -79,6 +79,18 @@ def neighbours(name: str, library, encoder, cache, fields: str, k: int = 5) -> l
             for j in order]
 
 
+def shadowed_copy(rel: str, name: str, library) -> list:
+    """A warning when the file is one of several copies of its skill and not the one routed
+    (the loader routes the first copy by path): an edit to it changes nothing an agent sees."""
+    from harness.library.findings import Finding
+    skill = next((s for s in library.skills if s.name == name), None)
+    if skill is None or len(skill.copies) < 2 or skill.copies[0].path == rel:
+        return []
+    return [Finding(rel, 1, "not-the-routed-copy", "warning",
+                    f"one of {len(skill.copies)} copies of {name!r}; the library routes {skill.copies[0].path} "
+                    "(the first by path), so editing this file does not change routing", name)]
+
+
 def routed(label: str, cfg, library, evalset, ctx):
     """One side of the what-if: the eval set routed over `library`, with its collisions and orphans."""
     from harness.compare.load import RunDir
@@ -151,6 +163,7 @@ def run_check(args) -> dict:
     ctx._encoders[args.model] = encoder
     findings, fields = lint_text(data, rel, folder, set(head_lib.names) | set(base_lib.names), encoder, args.fields)
     name = fields.get("name") if fields and isinstance(fields.get("name"), str) else folder
+    findings += shadowed_copy(rel, name, head_lib)
     report = {"file": rel, "library": root, "skill": name, "against": (args.against or "HEAD") if is_repo else None,
               "against_state": "unchanged" if base_data == data else ("new file" if base_data is None else "changed"),
               "lint": [f.to_dict() for f in findings], "neighbours": [], "what_if": None, "breaches": []}

@@ -127,3 +127,20 @@ def test_neighbours_without_an_eval_set(aws_copy, cache_dir):
     rep = json.loads(proc.stdout)
     assert proc.returncode == 0 and rep["what_if"] is None and rep["note"] == "no --eval-set: lint and neighbours only"
     assert len(rep["neighbours"]) == 5 and rep["neighbours"][0]["skill"] == "shieldadvanced"
+
+
+def test_a_copy_that_is_not_routed_says_so(tmp_path):
+    lib = tmp_path / "lib"
+    text = fm(desc=GOOD)
+    for rel in ("plugins/ops/skills/rotate-db/SKILL.md", "skills/rotate-db/SKILL.md", "skills/other-skill/SKILL.md"):
+        (lib / rel).parent.mkdir(parents=True)
+        (lib / rel).write_bytes(text.replace(b"name: rotate-db", b"name: other-skill") if "other" in rel else text)
+
+    def run(rel):
+        proc = subprocess.run([sys.executable, "-m", "harness", "check", str(lib / rel), "--library", str(lib),
+                               "--cache-dir", str(tmp_path / "cache"), "--router", "bm25", "--json"],
+                              cwd=REPO, capture_output=True, text=True, env=ENV, timeout=300)
+        return [f for f in json.loads(proc.stdout)["lint"] if f["code"] == "not-the-routed-copy"]
+    (second,) = run("skills/rotate-db/SKILL.md")          # 'plugins/…' sorts first: that copy is routed
+    assert second["severity"] == "warning" and "plugins/ops/skills/rotate-db/SKILL.md" in second["message"]
+    assert run("plugins/ops/skills/rotate-db/SKILL.md") == [] and run("skills/other-skill/SKILL.md") == []
