@@ -144,3 +144,15 @@ def test_a_copy_that_is_not_routed_says_so(tmp_path):
     (second,) = run("skills/rotate-db/SKILL.md")          # 'plugins/…' sorts first: that copy is routed
     assert second["severity"] == "warning" and "plugins/ops/skills/rotate-db/SKILL.md" in second["message"]
     assert run("plugins/ops/skills/rotate-db/SKILL.md") == [] and run("skills/other-skill/SKILL.md") == []
+
+
+def test_the_readme_check_example(cache_dir):
+    """The README's check example, as printed there: 7 own prompts lost, 2 taken, a new high collision, exit 1."""
+    proc = subprocess.run([sys.executable, "-m", "harness", "check", "skills/example/v2/plugins/forge-ops/skills/forge-secrets/SKILL.md",
+                           "--library", "skills/example/v2", "--eval-set", "eval_sets/example", "--fail-on", "new-collision",
+                           "--description", "Stores and rotates build artifacts and their signing keys. Use when publishing a build.",
+                           "--cache-dir", str(cache_dir), "--json"], cwd=REPO, capture_output=True, text=True, env=ENV, timeout=900)
+    rep = json.loads(proc.stdout)
+    w = rep["what_if"]
+    assert proc.returncode == 1 and len(w["loses"]) == 7 and len(w["steals"]) == 2
+    assert [(c["victim"], c["thief"], c["severity"]) for c in w["new_collisions"]] == [("forge-secrets", "forge-onboarding", "high")]
