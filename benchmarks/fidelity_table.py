@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from harness.cache import default_cache_dir
+from harness.compare.load import by_router
 from harness.compare.stats import mcnemar_exact
 from harness.evalset import load_eval_sets
 from harness.library.loader import load_library
@@ -67,10 +68,10 @@ def main() -> None:
     print("\nExclusion-aware scoring on hard-negative in-scope prompts (paired, exact McNemar):\n")
     print("| router | variant | plain right | variant right | wins | losses | p |")
     print("|---|---|---|---|---|---|---|")
-    plain = _by_id(runs["plain"])
+    plain = by_router(runs["plain"].records)
     for router in base.routers:
         for label in ("exclusions strip", "exclusions reroute"):
-            other = _by_id(runs[label])
+            other = by_router(runs[label].records)
             ids = [i for i, r in plain[router].items() if r["kind"] == "hard-negative" and r["in_scope"]]
             a = [plain[router][i]["correct"] for i in ids]
             b = [other[router][i]["correct"] for i in ids]
@@ -81,13 +82,6 @@ def main() -> None:
     listing = runs["listing claude-code"].results["fidelity"]["listing"]
     print(f"\nListing budget claude-code: {listing['name_only']} of {listing['skills']} skills listed by name only, "
           f"{listing['cut']} cut; {listing['chars_full']} characters in full, {listing['chars_listed']} listed.")
-
-
-def _by_id(res):
-    out: dict[str, dict] = {}
-    for r in res.records:
-        out.setdefault(r["router"], {})[r["id"]] = r
-    return out
 
 
 if __name__ == "__main__":

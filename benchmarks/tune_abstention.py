@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.abstention import Abstainer, AbstainSpec
+from harness.abstention import Abstainer, AbstainSpec, threshold_for
 from harness.cache import default_cache_dir
 from harness.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers import ROUTERS
 from harness.routers.base import RouterContext
 from harness.run import RunConfig, _docs
-from harness.signals import Lexicon, Signals, compute
+from harness.signals import Lexicon, Signals, for_run
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
@@ -48,10 +48,10 @@ def cv(sig: Signals, in_scope: np.ndarray, rule: str, k: int) -> tuple[float, fl
     return routed_oos / int((~in_scope).sum()), kept / int(in_scope.sum())
 
 
-def candidates(router, texts, lexicon, enc) -> dict[str, np.ndarray]:
-    """Signals under trial (not yet in harness.signals)."""
+def candidates(texts, lexicon, enc) -> dict[str, np.ndarray]:
+    """Signals under trial, not in harness.signals (adopted from here since: dense_z, dense_mean,
+    lexical_z, named_unknown and named_unknown_share)."""
     import re
-    # adopted (now in harness.signals): dense_z, dense_mean, lexical_z, named_unknown(_share)
     out = {}
     tok = enc.tokenizer()
     rare, caps, rare_n = [], [], []
@@ -83,17 +83,8 @@ def main() -> None:
     cfg = RunConfig(library=spec, eval_sets=[], cache_dir=cache)
     descriptions, docs, _ = _docs(lib, cfg)
     ctx = RouterContext(cache, None)
-    router = ROUTERS.get(args.router)(ctx)
-    router.fit(docs)
     texts = [p.prompt for p in prompts]
-    scores = router.score(texts)
-    from harness.routers.exclusion_aware import ExclusionPlan
-    from harness.textproc import split_words
-    plan = ExclusionPlan.build(lib.names, descriptions, cfg.fields)
-    enc = ctx.encoder()
-    embed = lambda t: ctx.cache.embed(enc, [split_words(x) for x in t])  # noqa: E731
-    sig = compute(router, scores, texts, Lexicon(docs), (list(plan.items), list(plan.owners), [bool(t) for t in plan.targets]),
-                  embed if getattr(router, "kind", "") in ("dense", "fused") else None)
+    sig = signals_for(lib.names, descriptions, docs, args.router, ctx, texts, cfg.fields)
     ins = np.array([p.in_scope for p in prompts], dtype=bool)
     print(f"dev at {args.release}: {int(ins.sum())} in-scope, {int((~ins).sum())} out-of-scope prompts; "
           f"{args.folds}-fold CV, 95 % in-scope kept\n")
@@ -102,7 +93,7 @@ def main() -> None:
     for rule in ("score", "margin", "learned"):
         oos, kept = cv(sig, ins, rule, args.folds)
         print(f"| {rule} ({len(sig.names)} signals) | {100 * oos:.1f} | {100 * kept:.1f} |")
-    extra = candidates(router, texts, Lexicon(docs), enc)
+    extra = candidates(texts, Lexicon(docs), ctx.encoder())
     for name, col in extra.items():  # candidates: the learned rule with one more signal
         more = Signals(sig.names + [name], np.column_stack([sig.values, col]))
         oos, kept = cv(more, ins, "learned", args.folds)
@@ -127,17 +118,11 @@ def ablate(sig, ins, k):
 
 
 def signals_for(lib_names, descriptions, docs, router_name, ctx, texts, fields):
-    """Signals of `texts` routed over the given skills (the learned rule's inputs)."""
+    """Signals of `texts` routed over the given skills (the learned rule's inputs, as `run` computes them)."""
     from harness.routers.exclusion_aware import ExclusionPlan
-    from harness.textproc import split_words
     router = ROUTERS.get(router_name)(ctx)
     router.fit(docs)
-    scores = router.score(texts)
-    plan = ExclusionPlan.build(lib_names, descriptions, fields)
-    enc = ctx.encoder()
-    embed = lambda t: ctx.cache.embed(enc, [split_words(x) for x in t])  # noqa: E731
-    return compute(router, scores, texts, Lexicon(docs), (list(plan.items), list(plan.owners), [bool(t) for t in plan.targets]),
-                   embed if getattr(router, "kind", "") in ("dense", "fused") else None)
+    return for_run(router, router.score(texts), texts, docs, ExclusionPlan.build(lib_names, descriptions, fields), ctx)
 
 
 def held_out(lib, prompts, ctx, cfg, router_name, k: int = 5, seed: int = 0):
@@ -163,15 +148,16 @@ def held_out(lib, prompts, ctx, cfg, router_name, k: int = 5, seed: int = 0):
     return Signals(rows[0].names, np.vstack([r.values for r in rows])), np.array(src)
 
 
-def cv_augmented(sig, ins, aug, src, k, weight=1.0):
+def cv_augmented(sig, ins, aug, src, k):
+    """`cv` with the synthetic out-of-scope rows of the training folds' prompts added to training;
+    the threshold is still set on real in-scope prompts."""
     routed_oos = kept = 0
     for held in folds(ins, k):
         train_aug = ~held[src]
         x = Signals(sig.names, np.vstack([sig.values[~held], aug.values[train_aug]]))
         y = np.concatenate([ins[~held], np.zeros(int(train_aug.sum()), dtype=bool)])
         ab = Abstainer.calibrate(AbstainSpec(0.95, "learned"), x, y)
-        ab.threshold = __import__("harness.abstention", fromlist=["threshold_for"]).threshold_for(
-            ab.decision(sig.take(~held))[ins[~held]], 0.95)
+        ab.threshold = threshold_for(ab.decision(sig.take(~held))[ins[~held]], 0.95)
         d = ab.decision(sig.take(held)) >= ab.threshold
         routed_oos += int(d[~ins[held]].sum())
         kept += int(d[ins[held]].sum())

@@ -63,14 +63,13 @@ def with_description(data: bytes, text: str) -> bytes:
 def neighbours(name: str, library, encoder, cache, fields: str, k: int = 5) -> list[dict]:
     """The k skills nearest by description: cosine of the embeddings when an encoder is given
     (as the dense router embeds them), else tf-idf; each with the distinctive terms both share."""
-    from harness.graph.build import term_index
+    from harness.graph.build import description_embeddings, term_index
     names = library.names
     if name not in names or len(names) < 2:
         return []
     terms = term_index(library)
     if encoder is not None:
-        from harness.textproc import split_words  # as the dense router embeds them
-        emb = cache.embed(encoder, [split_words(s.text(fields)) for s in library.skills])
+        emb = description_embeddings(library, fields, encoder, cache)
         sims = emb @ emb[names.index(name)]
     else:
         sims = terms.similarity()[names.index(name)]
@@ -93,16 +92,13 @@ def shadowed_copy(rel: str, name: str, library) -> list:
 
 def routed(label: str, cfg, library, evalset, ctx):
     """One side of the what-if: the eval set routed over `library`, with its collisions and orphans."""
-    from harness.compare.load import RunDir
+    from harness.compare.load import RunDir, by_router
     from harness.graph.build import collisions_and_orphans
     from harness.run import route
     res = route(cfg, library, evalset, ctx=ctx)
     enc, cache = res.encoder()
     collisions, orphans = collisions_and_orphans(res, library, prompts=res.prompts, encoder=enc, cache=cache)
-    recs: dict[str, dict[str, dict]] = {}
-    for r in res.records:
-        recs.setdefault(r["router"], {})[r["id"]] = r
-    return RunDir(label, res.results, recs, collisions, orphans)
+    return RunDir(label, res.results, by_router(res.records), collisions, orphans)
 
 
 def what_if(name: str, base, head, prompts: dict[str, str], router: str) -> dict:

@@ -3,7 +3,8 @@ as it was (the base of every what-if) does not change, so it is routed once, not
 
 The key covers everything the base run's records depend on: the harness version and source,
 PyYAML's version, every file of the base library (path and bytes), the eval set's digest, the
-run configuration and the encoder's weights. A file that cannot be read back is ignored and the base is routed again."""
+run configuration and the encoder's weights. A file that cannot be read back is ignored and the
+base is routed again."""
 
 from __future__ import annotations
 

@@ -39,16 +39,15 @@ def from_trials(trials) -> Outcome:
     """Combine repeated asks of one prompt: the selection is the most frequent choice among the
     trials that answered (ties: the earliest in trial order); a prompt whose every trial failed
     is an error, never a "no skill"."""
+    first = lambda t: t.ranking[0] if t.ranking else None  # noqa: E731  (a trial's choice; None = no skill)
     done = [t for t in trials if t.error is None]
-    rows = [{"selected": t.ranking[0] if t.ranking else None, "cached": t.cached} if t.error is None
-            else {"error": t.error} for t in trials]
+    rows = [{"selected": first(t), "cached": t.cached} if t.error is None else {"error": t.error} for t in trials]
     if not done:
         return Outcome([], error=trials[-1].error if trials else "no answer", trials=rows)
-    counts = Counter(t.ranking[0] if t.ranking else None for t in done)
+    counts = Counter(first(t) for t in done)
     best = max(counts.values())
-    choice = next(c for c in (t.ranking[0] if t.ranking else None for t in done) if counts[c] == best)
-    ranking = next(list(t.ranking) for t in done if (t.ranking[0] if t.ranking else None) == choice)
-    return Outcome(ranking, selected=choice, trials=rows)
+    chosen = next(t for t in done if counts[first(t)] == best)  # the earliest trial with a most frequent choice
+    return Outcome(list(chosen.ranking), selected=first(chosen), trials=rows)
 
 
 def trial_summary(outcome: Outcome, correct) -> dict:

@@ -12,12 +12,11 @@ from harness import __version__
 from harness.evalset import EvalSet, check_labels, load_eval_sets, scope
 from harness.library.findings import sort_findings
 from harness.library.loader import load_library
-from harness.library.model import Library, sha256_text
+from harness.library.model import Library, router_text, sha256_text
 from harness.lint import truncation_findings
-from harness.library.model import router_text
 from harness.listing import ListingBudget
 from harness.metrics.perskill import confusion, per_skill
-from harness.metrics.summary import round6, correct_for, summarize
+from harness.metrics.summary import correct_for, round6, summarize
 from harness.outcomes import Outcome, trial_summary
 from harness.routers import BUILTIN, ROUTERS, RouterContext
 from harness.scoring import COMMAND_PREFIX, TOP_K, Scoring, command_outcomes, command_router
@@ -122,9 +121,8 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
     findings = list(library.findings)
     if any(n in ("dense", "hybrid") for n in cfg.routers) and names:
         findings += truncation_findings(ctx.encoder(), [(s.text(cfg.fields), s.path, 0, s.name) for s in library.skills])
-    cal = None
+    cal, cal_set = None, calibration if calibration is not None else evalset
     if cfg.abstain is not None:
-        cal_set = calibration if calibration is not None else evalset
         cal = [p for p in scope(cal_set.select("dev"), present).prompts if not p.negative_only]
     scoring = Scoring(cfg, library, descriptions, docs, ctx, cal) if names else None
     records, metrics, per_kind, skills_out, conf, router_meta, abstention = [], {}, {}, {}, {}, [], {}
@@ -173,7 +171,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         "fidelity": {"exclusions": cfg.exclusions, "listing": listing,
                      "abstention": None if cfg.abstain is None else {
                          "keep": cfg.abstain, "rule": cfg.abstain_rule,
-                         "calibration": _describe_cal(calibration if calibration is not None else evalset, cal),
+                         "calibration": _describe_cal(cal_set, cal),
                          "routers": abstention}},
         "routers": router_meta, "metrics": metrics, "per_kind": per_kind,
         "per_skill": skills_out, "confusion": conf,

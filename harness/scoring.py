@@ -30,10 +30,10 @@ class Scoring:
         from harness.routers.exclusion_aware import ExclusionAware
         if self.cfg.exclusions != "off":
             router = ExclusionAware(router, self.plan, self.cfg.exclusions)
-        texts = [p.prompt for p in prompts]
-        n = len(texts)
+        queries = [p.prompt for p in prompts] + [p.prompt for p in self.cal]  # the calibration prompts last
+        n = len(prompts)
         router.fit(self.docs)
-        scores_all = router.score(texts + [p.prompt for p in self.cal])
+        scores_all = router.score(queries)
         scores = scores_all[:n]
         idx, top = rank(scores, self.tiebreak, TOP_K)
         from harness.signals import score_signal
@@ -41,7 +41,7 @@ class Scoring:
         abstained = np.zeros(n, dtype=bool)
         described = None
         if self.cfg.abstain is not None:
-            abstained, confidence, described = self._abstain(router, scores_all, texts, n)
+            abstained, confidence, described = self._abstain(router, scores_all, queries, n)
         outcomes = []
         for i in range(n):
             ranking = [self.names[j] for j in idx[i]]
@@ -50,25 +50,19 @@ class Scoring:
                                     bool(abstained[i]), float(confidence[i])))
         return router, outcomes, described
 
-    def _abstain(self, router, scores_all, texts, n):
+    def _abstain(self, router, scores_all, queries, n):
+        """`queries`: the run's prompts, then the calibration prompts (rows n and on)."""
         from harness.abstention import Abstainer, AbstainSpec
-        from harness.signals import Lexicon, compute
+        from harness.signals import for_run
         spec = AbstainSpec(self.cfg.abstain, self.cfg.abstain_rule)
         if not self.cal:
             raise HarnessError("--abstain: the calibration set has no dev-split prompts at this release "
                                "(give --calibrate-on an eval set with a dev split)")
-        embed = None
-        if getattr(router, "kind", "") in ("dense", "fused"):
-            from harness.textproc import split_words
-            enc, cache = self.ctx.encoder(), self.ctx.cache
-            embed = lambda t: cache.embed(enc, [split_words(x) for x in t])  # noqa: E731  (as the dense router reads)
-        plan = self.plan
-        excluded = (list(plan.items), list(plan.owners), [bool(t) for t in plan.targets])
-        sig = compute(router, scores_all, texts + [p.prompt for p in self.cal], Lexicon(self.docs), excluded, embed)
-        cal_in = np.array([p.in_scope for p in self.cal], dtype=bool)
-        ab = Abstainer.calibrate(spec, sig.take(slice(n, None)), cal_in)
+        sig = for_run(router, scores_all, queries, self.docs, self.plan, self.ctx)
+        cal_sig, cal_in = sig.take(slice(n, None)), np.array([p.in_scope for p in self.cal], dtype=bool)
+        ab = Abstainer.calibrate(spec, cal_sig, cal_in)
         decisions = ab.decision(sig.take(slice(0, n)))
-        return decisions < ab.threshold, decisions, ab.describe(sig.take(slice(n, None)), cal_in)
+        return decisions < ab.threshold, decisions, ab.describe(cal_sig, cal_in)
 
 
 def command_router(spec: str, cfg):

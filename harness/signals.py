@@ -173,3 +173,15 @@ def compute(router, scores: np.ndarray, queries: Sequence[str], lexicon: Lexicon
         cols["excluded_untargeted"] = sims[:, untargeted].max(axis=1) if untargeted.any() else np.zeros(len(queries))
     names = list(cols)
     return Signals(names, np.round(np.column_stack([cols[n] for n in names]).astype(np.float64), 9))
+
+
+def for_run(router, scores: np.ndarray, queries: Sequence[str], docs: Sequence[str], plan, ctx) -> Signals:
+    """`compute` with a run's own inputs: the library's words (`docs`, the router texts), the
+    exclusion items of its `plan`, and for dense and fused routers the embeddings the dense
+    router reads (words split, through the run's cache)."""
+    embed = None
+    if getattr(router, "kind", "") in ("dense", "fused"):
+        from harness.routers.dense import DenseRouter
+        embed = DenseRouter(ctx).embed
+    excluded = (list(plan.items), list(plan.owners), [bool(t) for t in plan.targets])
+    return compute(router, scores, queries, Lexicon(docs), excluded, embed)

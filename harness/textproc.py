@@ -13,8 +13,8 @@ import ast
 import importlib.util
 import re
 from functools import lru_cache
-from typing import Sequence
 from pathlib import Path
+from typing import Sequence
 
 TOKEN_PATTERN = r"(?u)\b[a-zA-Z0-9][a-zA-Z0-9]+\b"
 _TOKEN = re.compile(TOKEN_PATTERN)

@@ -31,11 +31,11 @@ class TfidfSpace:
 
     def sparse(self, c: Counter) -> tuple[np.ndarray, np.ndarray]:
         """One text's (column indices, l2-normalised weights), columns ascending."""
-        idx = sorted(j for j in (self.vocabulary.get(g) for g in c) if j is not None)
-        if not idx:
+        pairs = sorted((self.vocabulary[g], n) for g, n in c.items() if g in self.vocabulary)
+        if not pairs:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        inv = {j: g for g, j in ((g, self.vocabulary.get(g)) for g in c) if j is not None}
-        tf = np.array([c[inv[j]] for j in idx], dtype=np.float64)
+        idx = [j for j, _ in pairs]
+        tf = np.array([n for _, n in pairs], dtype=np.float64)
         w = ((1 + np.log(tf)) if self.sublinear else tf) * self.idf[idx]
         return np.array(idx), w / np.sqrt((w * w).sum())
 

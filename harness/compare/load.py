@@ -24,6 +24,14 @@ class RunDir:
         return lib.get("ref") or lib.get("commit") or self.path
 
 
+def by_router(records) -> dict[str, dict[str, dict]]:
+    """Per-prompt records as router -> prompt id -> record."""
+    out: dict[str, dict[str, dict]] = {}
+    for r in records:
+        out.setdefault(r["router"], {})[r["id"]] = r
+    return out
+
+
 def _json(path: Path, required: bool = True):
     if not path.is_file():
         if required:
@@ -42,7 +50,7 @@ def load_run_dir(path: str) -> RunDir:
     results = _json(p / "results.json")
     if not isinstance(results, dict) or "schema_version" not in results:
         raise HarnessError(f"{p / 'results.json'}: not a skill-harness results file")
-    records: dict[str, dict[str, dict]] = {}
+    rows: list[dict] = []
     csv_path = p / "per_prompt.csv"
     if not csv_path.is_file():
         raise HarnessError(f"{csv_path}: missing: compare needs the per-prompt records")
@@ -58,7 +66,7 @@ def load_run_dir(path: str) -> RunDir:
                                for t in row["top"].split()]}
             except (KeyError, ValueError, IndexError):
                 raise HarnessError(f"{csv_path}:{n}: malformed per-prompt record") from None
-            records.setdefault(rec["router"], {})[rec["id"]] = rec
+            rows.append(rec)
     col = _json(p / "collisions.json", required=False) or {"collisions": []}
     orph = _json(p / "orphans.json", required=False) or {}
-    return RunDir(str(path), results, records, col.get("collisions", []), orph)
+    return RunDir(str(path), results, by_router(rows), col.get("collisions", []), orph)

@@ -74,11 +74,16 @@ def exclusion_edges(library, terms: TermIndex, domain_min: float = 0.15) -> list
     return edges
 
 
+def description_embeddings(library, fields: str, encoder, cache) -> np.ndarray:
+    """The skills' texts as the dense router embeds them (words split: one cache entry each)."""
+    from harness.textproc import split_words
+    return cache.embed(encoder, [split_words(s.text(fields)) for s in library.skills])
+
+
 def _similarity(result, library, similar_min, encoder, cache):
     """(description similarity matrix, how, floor): dense when an encoder is at hand, else tf-idf."""
     if encoder is not None and cache is not None and library.names:
-        from harness.textproc import split_words  # the texts the dense router embeds (one cache entry each)
-        emb = cache.embed(encoder, [split_words(s.text(result.results["fields"])) for s in library.skills])
+        emb = description_embeddings(library, result.results["fields"], encoder, cache)
         return emb @ emb.T, "dense", 0.5 if similar_min is None else similar_min
     terms = term_index(library)
     return terms.similarity(), "tfidf", 0.2 if similar_min is None else similar_min

@@ -3,8 +3,8 @@ the same YAML again (PyYAML's pure-Python loader is the reference, and the slow 
 
 Key: sha256 of (store version, PyYAML version, the loader's source, frontmatter text).
 Value: JSON [value, duplicate keys]. Only values JSON gives back unchanged are stored (dates,
-binary, sets, non-string keys and NaN are parsed every time); a failed parse is never stored. A store that cannot be opened or
-written is skipped: the parse is the same, only slower."""
+binary, sets, non-string keys and NaN are parsed every time); a failed parse is never stored.
+A store that cannot be opened or written is skipped: the parse is the same, only slower."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ class YamlStore:
     def put(self, text: str, value, duplicates: list[tuple[str, int]]) -> None:
         try:
             doc = json.dumps([value, [list(d) for d in duplicates]])
-            if json.loads(doc)[0] != value or not _same_types(json.loads(doc)[0], value):
+            back = json.loads(doc)[0]
+            if back != value or not _same_types(back, value):
                 return
         except (TypeError, ValueError, RecursionError):
             return
