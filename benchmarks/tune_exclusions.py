@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Exclusion-aware scoring, gated per prompt, measured on the dev split only: top-1 overall and
-per kind for the plain hybrid, `strip` everywhere, and `strip` only where the prompt matches an
-item that the plain top skill excludes (item score >= gate x the top skill's stripped score).
+"""Exclusion-aware scoring measured on the dev split only: top-1 overall and per kind for the
+plain router, `strip` and `reroute` as the harness runs them, `strip` with the excluded items
+fitted into the same model (as the harness did before: the items then shift BM25's idf and
+the hybrid's z-scores), and `strip` only where the prompt matches an item that the plain top
+skill excludes (item score >= gate x the top skill's score, both by the probe).
 
     python benchmarks/tune_exclusions.py [--release release-2026-08-20] [--split dev]
 """
@@ -49,14 +51,20 @@ def main() -> None:
     strip_r = ExclusionAware(ROUTERS.get(args.router)(ctx), plan, "strip")
     strip_r.fit(docs)
     strip = strip_r.score(texts)
-    items = strip_r.last_items
+    reroute_r = ExclusionAware(ROUTERS.get(args.router)(ctx), plan, "reroute", probe=ROUTERS.get(args.router)(ctx))
+    reroute_r.fit(docs)
+    n = len(plan.positive_docs)
+    probe = ROUTERS.get(args.router)(ctx)
+    probe.fit(list(plan.positive_docs) + list(plan.items))
+    mixed = probe.score(texts)
+    items = mixed[:, n:]
     owners = np.array(plan.owners)
     names = lib.names
     top_plain = plain.argmax(1)
     own_best = np.array([items[q, owners == t].max() if (owners == t).any() else -np.inf for q, t in enumerate(top_plain)])
-    rows = {"plain": plain, "strip": strip}
+    rows = {"plain": plain, "strip": strip, "reroute": reroute_r.score(texts), "strip, items in the same fit": mixed[:, :n]}
     for gate in (0.6, 0.7, 0.8, 0.9, 1.0, 1.1):
-        use = own_best >= gate * strip[np.arange(len(texts)), top_plain]
+        use = own_best >= gate * mixed[np.arange(len(texts)), top_plain]
         rows[f"gated {gate} ({int(use.sum())} prompts)"] = np.where(use[:, None], strip, plain)
     kinds = sorted({p.kind for p in prompts})
     print(f"{args.split} at {args.release}, {args.router}: top-1 on {len(prompts)} in-scope prompts\n")

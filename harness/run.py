@@ -137,7 +137,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
             if scoring is None:
                 outcomes = [Outcome([]) for _ in prompts]
             else:
-                router, outcomes, ab = scoring.run(router, prompts)
+                router, outcomes, ab = scoring.run(router, prompts, lambda: ROUTERS.get(spec)(ctx))
                 if ab is not None:
                     abstention[router.name] = ab
         timings[f"route_{router.name}_s"] = round(time.perf_counter() - t, 3)

@@ -26,10 +26,13 @@ class Scoring:
         self.plan = ExclusionPlan.build(self.names, descriptions, cfg.fields) if (
             cfg.exclusions != "off" or cfg.abstain is not None) else None
 
-    def run(self, router, prompts):
+    def run(self, router, prompts, make=None):
+        """`make`: a factory for a second instance of the router, which "reroute" fits on the
+        excluded items as well (the routed scores never see them)."""
         from harness.routers.exclusion_aware import ExclusionAware
         if self.cfg.exclusions != "off":
-            router = ExclusionAware(router, self.plan, self.cfg.exclusions)
+            probe = make() if self.cfg.exclusions == "reroute" else None
+            router = ExclusionAware(router, self.plan, self.cfg.exclusions, probe=probe)
         queries = [p.prompt for p in prompts] + [p.prompt for p in self.cal]  # the calibration prompts last
         n = len(prompts)
         router.fit(self.docs)

@@ -75,6 +75,48 @@ def test_reroute_table(row, item, expect):
     assert scores[0].tolist() == pytest.approx(expect)
 
 
+def test_reroute_gate_reads_the_items_scale():
+    # the probe scored the item 0.45 and skill 0's own text 0.5 (0.45 >= 0.9 * 0.5): the move is
+    # made although, on the routed scale, the item's 0.45 is under 0.9 x the top skill's 1.0
+    scores = np.array([[1.0, 0.2, 0.6]])
+    reroute(scores, np.array([[0.45]]), _plan(), gate=0.9, floor=0.5, own=np.array([[0.5, 0.1, 0.3]]))
+    assert scores[0].tolist() == pytest.approx([1.0, 0.2, 1.001])
+
+
+DESCS = ["Builds cost reports for teams. Not for invoices or refunds — use billing-desk.",
+         "Answers invoices and refunds questions.",
+         "Plans network routes. Do not use for invoices."]
+
+
+@pytest.mark.parametrize("router", ["bm25", "tfidf"])
+@pytest.mark.parametrize("mode", ["strip", "reroute"])
+def test_excluded_items_never_enter_the_routed_scores(router, mode, tmp_path):
+    """The routed matrix equals that of the same router fitted on the descriptions without their
+    exclusion sentences: the items would otherwise shift idf (and a hybrid's z-scores)."""
+    from harness.routers import ROUTERS
+    from harness.routers.base import RouterContext
+    from harness.routers.exclusion_aware import ExclusionAware
+    names = ["cost-reports", "billing-desk", "net-routes"]
+    plan = ExclusionPlan.build(names, DESCS)
+    assert plan.items == ("invoices or refunds", "invoices") and plan.positive_docs[0] == "cost reports: Builds cost reports for teams."
+    ctx = RouterContext(tmp_path)
+    prompts = ["a refund for my invoice", "cost reports by team", "routes between networks"]
+    wrapped = ExclusionAware(ROUTERS.get(router)(ctx), plan, mode, probe=ROUTERS.get(router)(ctx))
+    wrapped.fit([])
+    plain = ROUTERS.get(router)(ctx)
+    plain.fit(list(plan.positive_docs))
+    got, want = wrapped.score(prompts), plain.score(prompts)
+    assert got.shape == (3, 3)
+    # strip: equal everywhere; reroute may only lift a skill just above the top one
+    assert np.array_equal(got, want) if mode == "strip" else np.array_equal(got[1:], want[1:])
+
+
+def test_reroute_needs_a_probe():
+    from harness.routers.exclusion_aware import ExclusionAware
+    with pytest.raises(ValueError, match="probe"):
+        ExclusionAware(object(), _plan(), "reroute")
+
+
 def test_listing_budget_by_hand():
     # a: 1 + min(6, 5) + 4 = 10; b: 1 + 4 + 4 = 9 (19 in all); c: 1 + 2 + 4 = 7 would make 26 > 20
     visible, rep = ListingBudget(5, 20).apply(["b", "a", "c"], ["xxxx", "yyyyyy", "zz"])

@@ -1,11 +1,16 @@
 """Exclusion-aware scoring: read "not for X (use Y)" the way an agent does, for any router.
 
 The wrapped router is fitted on each skill's *positive* text (its description without the
-exclusion sentences) plus one short document per excluded item. A prompt is scored against
-both; the skill's column keeps its positive score only. With mode "reroute", when the top
-skill's excluded item explains the prompt at least `gate` times as well as the skill's own
-text, and a skill the item names scores at least `floor` times the top skill's score, that
-skill is moved just above the top one (what an agent does when it reads "use Y instead").
+exclusion sentences) and nothing else, so a skill's scores are exactly those of a library
+whose descriptions carry no exclusions. With mode "reroute", a second instance of the same
+router (the probe) is fitted on the positive texts plus one short document per excluded item;
+when the top skill's excluded item explains the prompt at least `gate` times as well as the
+skill's own text does (both by the probe), and a skill the item names scores at least `floor`
+times the top skill's score, that skill is moved just above the top one (what an agent does
+when it reads "use Y instead"). The items are kept out of the scoring fit because they would
+change what the scores mean: BM25's idf and length norm and the hybrid's per-prompt z-scores
+are taken over every document fitted (measured on the dev split: mixing them in cost the
+hybrid 1.2 points of top-1 at release-2026-08-20; `benchmarks/tune_exclusions.py`).
 """
 
 from __future__ import annotations
@@ -47,12 +52,15 @@ class ExclusionPlan:
 class ExclusionAware:
     """A router wrapper; `name`, `model_info` and the score shape are the inner router's."""
 
-    def __init__(self, inner, plan: ExclusionPlan, mode: str = "reroute", gate: float = 0.9, floor: float = 0.5):
+    def __init__(self, inner, plan: ExclusionPlan, mode: str = "reroute", gate: float = 0.9, floor: float = 0.5,
+                 probe=None):
+        """`probe`: a second, unfitted instance of the inner router's kind; needed by "reroute"."""
         if mode not in MODES[1:]:
             raise ValueError(f"exclusion mode must be one of {MODES[1:]}")
-        self.inner, self.plan, self.mode, self.gate, self.floor = inner, plan, mode, gate, floor
+        if mode == "reroute" and probe is None:
+            raise ValueError("exclusion mode 'reroute' needs a probe router to score the excluded items")
+        self.inner, self.plan, self.mode, self.gate, self.floor, self.probe = inner, plan, mode, gate, floor, probe
         self.name, self.kind = inner.name, getattr(inner, "kind", "")
-        self.last_items: np.ndarray | None = None
 
     def config(self) -> dict:
         cfg = {"mode": self.mode, "excluded_items": len(self.plan.items)}
@@ -65,26 +73,28 @@ class ExclusionAware:
 
     @property
     def parts(self) -> dict:
-        n = len(self.plan.positive_docs)
-        return {k: v[:, :n] for k, v in getattr(self.inner, "parts", {}).items()}
+        return getattr(self.inner, "parts", {})
 
     def fit(self, docs: Sequence[str]) -> None:
         """`docs` are ignored: the plan holds the positive texts the router must read."""
-        self.inner.fit(list(self.plan.positive_docs) + list(self.plan.items))
+        self.inner.fit(list(self.plan.positive_docs))
+        if self.mode == "reroute" and self.plan.items:
+            self.probe.fit(list(self.plan.positive_docs) + list(self.plan.items))
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
-        n = len(self.plan.positive_docs)
-        full = self.inner.score(queries)
-        scores, items = np.array(full[:, :n], dtype=np.float64), np.asarray(full[:, n:], dtype=np.float64)
-        self.last_items = items
-        if self.mode == "reroute" and items.shape[1]:
-            reroute(scores, items, self.plan, self.gate, self.floor)
+        scores = np.array(self.inner.score(queries), dtype=np.float64)
+        if self.mode == "reroute" and self.plan.items:
+            n = len(self.plan.positive_docs)
+            full = np.asarray(self.probe.score(queries), dtype=np.float64)
+            reroute(scores, full[:, n:], self.plan, self.gate, self.floor, own=full[:, :n])
         return scores
 
 
-def reroute(scores: np.ndarray, items: np.ndarray, plan: ExclusionPlan, gate: float, floor: float) -> None:
+def reroute(scores: np.ndarray, items: np.ndarray, plan: ExclusionPlan, gate: float, floor: float,
+            own: np.ndarray | None = None) -> None:
     """In place: per prompt, at most one move, from the top skill to the skill its best-matching
-    excluded item names."""
+    excluded item names. `own`: the skills' scores on the scale of `items` (default `scores`)."""
+    own = scores if own is None else own
     by_owner: dict[int, list[int]] = {}
     for e, o in enumerate(plan.owners):
         if plan.targets[e]:
@@ -92,7 +102,7 @@ def reroute(scores: np.ndarray, items: np.ndarray, plan: ExclusionPlan, gate: fl
     for q, row in enumerate(scores):
         top = int(np.argmax(row))
         for e in sorted(by_owner.get(top, ()), key=lambda e: (-items[q, e], e)):
-            if items[q, e] < gate * row[top]:
+            if items[q, e] < gate * own[q, top]:
                 break
             best = max(plan.targets[e], key=lambda t: (row[t], -t))
             if row[best] >= floor * row[top]:
