@@ -26,9 +26,9 @@ from harness.run import RunConfig, route
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
 KINDS = ("direct", "terse", "task", "confusable", "multi", "explicit", "hard-negative")
-VARIANTS = {
-    "plain": {},
-    "exclusions strip": {"exclusions": "strip"},
+VARIANTS = {  # each option alone, on top of the defaults (exclusions strip)
+    "exclusions off": {"exclusions": "off"},
+    "exclusions strip (default)": {"exclusions": "strip"},
     "exclusions reroute": {"exclusions": "reroute"},
     "abstain 95 % (score)": {"abstain": 0.95, "abstain_rule": "score"},
     "abstain 95 % (learned)": {"abstain": 0.95, "abstain_rule": "learned"},
@@ -66,19 +66,22 @@ def main() -> None:
             print(f"| {router} | {label} | {pct(m['top1'])} | " + " | ".join(cells) +
                   f" | {pct(m['oos_false_route'])} | {pct(m['in_scope_kept'])} | {m['auroc']} |")
     print("\nExclusion-aware scoring on hard-negative in-scope prompts (paired, exact McNemar):\n")
-    print("| router | variant | plain right | variant right | wins | losses | p |")
-    print("|---|---|---|---|---|---|---|")
-    plain = by_router(runs["plain"].records)
+    print("| router | variant | off right | variant right | wins | losses | p | largest loss of another kind |")
+    print("|---|---|---|---|---|---|---|---|")
+    plain = by_router(runs["exclusions off"].records)
     for router in base.routers:
-        for label in ("exclusions strip", "exclusions reroute"):
+        for label in ("exclusions strip (default)", "exclusions reroute"):
             other = by_router(runs[label].records)
             ids = [i for i, r in plain[router].items() if r["kind"] == "hard-negative" and r["in_scope"]]
             a = [plain[router][i]["correct"] for i in ids]
             b = [other[router][i]["correct"] for i in ids]
             wins = sum(1 for x, y in zip(a, b) if y and not x)
             losses = sum(1 for x, y in zip(a, b) if x and not y)
+            before, after = runs["exclusions off"].results["per_kind"][router], runs[label].results["per_kind"][router]
+            drop = max(((100 * (before[k]["top1"] - after[k]["top1"]), k) for k in KINDS
+                        if k != "hard-negative" and k in before and before[k]["top1"] is not None), default=(0.0, "-"))
             print(f"| {router} | {label} | {sum(a)}/{len(ids)} | {sum(b)}/{len(ids)} | {wins} | {losses} "
-                  f"| {mcnemar_exact(wins, losses):.3g} |")
+                  f"| {mcnemar_exact(wins, losses):.3g} | {drop[0]:.1f} ({drop[1]}) |")
     listing = runs["listing claude-code"].results["fidelity"]["listing"]
     print(f"\nListing budget claude-code: {listing['name_only']} of {listing['skills']} skills listed by name only, "
           f"{listing['cut']} cut; {listing['chars_full']} characters in full, {listing['chars_listed']} listed.")

@@ -74,6 +74,7 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--router", default="hybrid")
     ap.add_argument("--ablate", action="store_true", help="also the learned rule without each signal")
+    ap.add_argument("--exclusions", choices=("off", "strip", "reroute"), default=RunConfig.exclusions)
     args = ap.parse_args()
     cache = default_cache_dir()
     spec = f"{os.path.relpath(BUNDLE)}@{args.release}"
@@ -84,7 +85,7 @@ def main() -> None:
     descriptions, docs, _ = _docs(lib, cfg)
     ctx = RouterContext(cache, None)
     texts = [p.prompt for p in prompts]
-    sig = signals_for(lib.names, descriptions, docs, args.router, ctx, texts, cfg.fields)
+    sig = signals_for(lib.names, descriptions, docs, args.router, ctx, texts, cfg.fields, args.exclusions)
     ins = np.array([p.in_scope for p in prompts], dtype=bool)
     print(f"dev at {args.release}: {int(ins.sum())} in-scope, {int((~ins).sum())} out-of-scope prompts; "
           f"{args.folds}-fold CV, 95 % in-scope kept\n")
@@ -102,7 +103,7 @@ def main() -> None:
     oos, kept = cv(allx, ins, "learned", args.folds)
     print(f"| learned + all candidates | {100 * oos:.1f} | {100 * kept:.1f} |")
     for kf in (3, 5, 10):
-        aug, src = held_out(lib, prompts, ctx, cfg, args.router, kf)
+        aug, src = held_out(lib, prompts, ctx, cfg, args.router, kf, exclusions=args.exclusions)
         oos, kept = cv_augmented(sig, ins, aug, src, args.folds)
         print(f"| learned + held-out skills ({kf} folds, {len(src)} synthetic) | {100 * oos:.1f} | {100 * kept:.1f} |")
     if args.ablate:
@@ -117,15 +118,20 @@ def ablate(sig, ins, k):
 
 
 
-def signals_for(lib_names, descriptions, docs, router_name, ctx, texts, fields):
+
+def signals_for(lib_names, descriptions, docs, router_name, ctx, texts, fields, exclusions):
     """Signals of `texts` routed over the given skills (the learned rule's inputs, as `run` computes them)."""
     from harness.routers.exclusion_aware import ExclusionPlan
+    from harness.routers.exclusion_aware import ExclusionAware
+    plan = ExclusionPlan.build(lib_names, descriptions, fields)
     router = ROUTERS.get(router_name)(ctx)
+    if exclusions != "off":  # as `run` routes by default
+        router = ExclusionAware(router, plan, exclusions, probe=ROUTERS.get(router_name)(ctx))
     router.fit(docs)
-    return for_run(router, router.score(texts), texts, docs, ExclusionPlan.build(lib_names, descriptions, fields), ctx)
+    return for_run(router, router.score(texts), texts, docs, plan, ctx)
 
 
-def held_out(lib, prompts, ctx, cfg, router_name, k: int = 5, seed: int = 0):
+def held_out(lib, prompts, ctx, cfg, router_name, k: int = 5, seed: int = 0, exclusions: str = "off"):
     """(signals, source prompt index): in-scope prompts routed over the library without their skills
     (k seeded folds of skills): requests that no remaining skill covers."""
     from harness.run import router_text
@@ -142,7 +148,7 @@ def held_out(lib, prompts, ctx, cfg, router_name, k: int = 5, seed: int = 0):
         kn = [names[i] for i in keep]
         descs = [lib.skills[i].description for i in keep]
         docs = [router_text(n, d, cfg.fields) for n, d in zip(kn, descs)]
-        sig = signals_for(kn, descs, docs, router_name, ctx, [prompts[i].prompt for i in idx], cfg.fields)
+        sig = signals_for(kn, descs, docs, router_name, ctx, [prompts[i].prompt for i in idx], cfg.fields, exclusions)
         rows.append(sig)
         src += idx
     return Signals(rows[0].names, np.vstack([r.values for r in rows])), np.array(src)

@@ -164,7 +164,9 @@ class Release:
         return [field_text(n, d, fields) for n, d in zip(self.names, self.descriptions)]
 
 
-def load_release(tag: str, cache_dir: Path, split: str = "dev") -> Release:
+def load_release(tag: str, cache_dir: Path, split: str = "dev", exclusions: str = "off") -> Release:
+    """`exclusions` "strip": every description without its exclusion sentences, as
+    `run --exclusions strip` fits its routers (the whole grid then reads those texts)."""
     lib = load_library(f"{os.path.relpath(BUNDLE)}@{tag}", cache_dir)
     ev = load_eval_sets([str(EVAL_SET)]).select(split)
     prompts = [p for p in scope(ev, set(lib.names)).prompts if p.in_scope]
@@ -172,7 +174,11 @@ def load_release(tag: str, cache_dir: Path, split: str = "dev") -> Release:
     for s in lib.skills:  # the field texts here must be the router's own
         assert field_text(s.name, s.description, "both") == s.text("both")
         assert field_text(s.name, s.description, "desc") == s.text("description")
-    rel = Release(tag, names, [s.description for s in lib.skills], prompts)
+    descriptions = [s.description for s in lib.skills]
+    if exclusions == "strip":
+        from harness.exclusions import positive_text
+        descriptions = [positive_text(d) or d for d in descriptions]
+    rel = Release(tag, names, descriptions, prompts)
     col = {n: j for j, n in enumerate(names)}
     rel.expected = np.zeros((len(prompts), len(names)), dtype=bool)
     for i, p in enumerate(prompts):
@@ -615,6 +621,8 @@ def main() -> None:
     ap.add_argument("--dump", default=None, help="pickle every row's per-prompt outcomes to this file")
     ap.add_argument("--split", default="dev", help="score the grid on this split (choose on dev; a test dump is for "
                                                    "benchmarks/tune_report_test.py, which reads the dev choice)")
+    ap.add_argument("--exclusions", choices=("off", "strip"), default="off",
+                    help="strip: the grid reads the descriptions without their exclusion sentences")
     args = ap.parse_args()
     t0 = time.perf_counter()
 
@@ -622,7 +630,7 @@ def main() -> None:
         print(f"[{time.perf_counter() - t0:5.0f} s] {msg}", file=sys.stderr, flush=True)
 
     harness_cache = Path(args.harness_cache) if args.harness_cache else default_cache_dir()
-    releases = [load_release(tag, harness_cache, args.split) for tag in args.releases]
+    releases = [load_release(tag, harness_cache, args.split, args.exclusions) for tag in args.releases]
     tags = [r.tag for r in releases]
     emb = Embeddings(Path(args.cache_dir), harness_cache, not args.no_candidates)
     models = [m for m in emb.models if all(emb.has_all(m, r) for r in releases)]

@@ -52,9 +52,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cache-dir", metavar="DIR", help="embedding and git cache (default: ~/.cache/skill-harness)")
     g.add_argument("--strict", action="store_true", help="exit 2 when the library has error findings")
     f = p.add_argument_group("routing fidelity")
-    f.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="off",
-                   help="read 'not for X (use Y)' clauses: strip them from what routers match, or also re-route "
-                        "to the skill they name (default off)")
+    f.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="strip",
+                   help="read 'not for X (use Y)' clauses: strip them from what routers match (default), also "
+                        "re-route to the skill they name, or read them as plain text (off)")
     f.add_argument("--listing-budget", metavar="PER,TOTAL", help="trim the skill listing as the agent does: PER characters "
                    "per description, TOTAL for the listing (0 = no cap), or 'claude-code' (1536,8000)")
     f.add_argument("--abstain", type=float, metavar="SHARE", help="let routers answer 'no skill', keeping SHARE of "

@@ -10,6 +10,7 @@ release-2026-08-20 carry one):
   "Not applicable for X (y skill)."  "Does not apply to X (use Y)."
   "Does NOT trigger if X."        "X routes to y-skill, not here."
   "For X, the y-skill skill is more appropriate; for Z, see w-skill."
+  "Do not use for X; use y-skill for that."
 """
 
 from __future__ import annotations
@@ -109,7 +110,9 @@ def _items(sent: str, skill: str, known: set[str] | None) -> tuple[ExcludedItem,
         tg = _targets(part, skill, known)
         part_text = REDIRECT.sub(" ", part)
         topic = _clean(re.sub("|".join(rf"`?\b{re.escape(t)}\b`?" for t in tg), " ", part_text) if tg else part_text)
-        if not re.search(r"[A-Za-z0-9]{3,}", re.sub(r"\b(?:the|a|an|is|are|see|use|try|prefer)\b", " ", topic, flags=re.I)):
+        # a part left with a pronoun only ("use y-skill for that") names no new item
+        if not re.search(r"[A-Za-z0-9]{3,}", re.sub(r"\b(?:the|a|an|is|are|see|use|try|prefer|that|this|these|those|"
+                                                    r"it|them|such|here|there|one|ones)\b", " ", topic, flags=re.I)):
             topic = ""
         if topic:
             items.append([topic, tg])

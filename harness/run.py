@@ -39,7 +39,7 @@ class RunConfig:
     max_skill_bytes: int = 1 << 20
     max_prompt_chars: int = 20_000
     max_eval_bytes: int = 64 << 20
-    exclusions: str = "off"
+    exclusions: str = "strip"  # chosen on the dev split: see ExclusionAware
     listing_budget: str | None = None
     abstain: float | None = None
     abstain_rule: str = "learned"
@@ -169,6 +169,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         },
         "seed": cfg.seed, "fields": cfg.fields, "top_k": TOP_K,
         "fidelity": {"exclusions": cfg.exclusions, "listing": listing,
+                     "excluded_items": len(scoring.plan.items) if scoring and scoring.plan and cfg.exclusions != "off" else None,
                      "abstention": None if cfg.abstain is None else {
                          "keep": cfg.abstain, "rule": cfg.abstain_rule,
                          "calibration": _describe_cal(cal_set, cal),

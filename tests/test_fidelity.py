@@ -40,6 +40,8 @@ FORMS = [
     ("Never use for invoices.", [("invoices", ())]),
     ("Not intended for batch jobs.", [("batch jobs", ())]),
     ("Don't use for a one-off script.", [("a one-off script", ())]),
+    # the redirection in its own part, with a pronoun for the item: the item before it goes there
+    ("Do not use for rolling back a release; use vm-launcher for that.", [("rolling back a release", ("vm-launcher",))]),
     ("Handles exports. Use for reports.", []),
 ]
 
@@ -109,6 +111,23 @@ def test_excluded_items_never_enter_the_routed_scores(router, mode, tmp_path):
     assert got.shape == (3, 3)
     # strip: equal everywhere; reroute may only lift a skill just above the top one
     assert np.array_equal(got, want) if mode == "strip" else np.array_equal(got[1:], want[1:])
+
+
+@pytest.mark.parametrize("mode", ["strip", "reroute"])
+def test_router_config_does_not_depend_on_the_library(mode):
+    """`compare` refuses runs whose router configs differ: two releases with different clauses
+    must still give the same config (the count of items lives in results.json's fidelity)."""
+    from harness.routers.exclusion_aware import ExclusionAware
+
+    class Inner:
+        name = "inner"
+
+        def config(self):
+            return {"k": 1}
+
+    other = ExclusionPlan(("a", "b"), ("x", "y", "z"), (0, 0, 1), ((), (1,), ()))
+    configs = [ExclusionAware(Inner(), plan, mode, probe=Inner()).config() for plan in (_plan(), other)]
+    assert configs[0] == configs[1] == {"k": 1, "exclusions": {"mode": mode, **({"gate": 0.9, "floor": 0.5} if mode == "reroute" else {})}}
 
 
 def test_reroute_needs_a_probe():

@@ -63,7 +63,9 @@ class ExclusionAware:
         self.name, self.kind = inner.name, getattr(inner, "kind", "")
 
     def config(self) -> dict:
-        cfg = {"mode": self.mode, "excluded_items": len(self.plan.items)}
+        """The settings only: what the library's clauses hold goes to results.json's `fidelity`
+        (a count here would make every two releases look differently configured to `compare`)."""
+        cfg = {"mode": self.mode}
         if self.mode == "reroute":
             cfg.update({"gate": self.gate, "floor": self.floor})
         return {**self.inner.config(), "exclusions": cfg}
