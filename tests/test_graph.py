@@ -50,6 +50,53 @@ def test_collision_evidence_terms_and_suggestion(example_graphs):
     assert c["shared_terms"] and "forge-db-migrations" in c["suggestion"]
 
 
+class _Terms:
+    """The three answers `suggest` reads from a term index, fixed."""
+
+    def __init__(self, missing):
+        self.missing = missing
+
+    def missing_terms(self, name, prompts):
+        return self.missing
+
+    def distinctive(self, a, b):
+        return ["schema reviews"]
+
+
+CLAUSE = '"Not for schema reviews; use a-skill."'
+
+
+@pytest.mark.parametrize("mode,b_excl,missing,expect", [
+    # words missing from the victim: give them to it, and a clause to the thief
+    ("off", [], ["scr"], f"Add the words a-skill's users write but its description lacks (scr) to a-skill, and add to b-skill: {CLAUSE}"),
+    # read as the agent does (strip), a clause is invisible to the routers: the fix says how to measure it
+    ("strip", [], [], f"Narrow b-skill's description where it repeats a-skill's terms ('tables'), or add to b-skill: {CLAUSE}"
+                      " (the agent follows it; routers measure it with --exclusions reroute)"),
+    ("reroute", [], [], f"Narrow b-skill's description where it repeats a-skill's terms ('tables'), or add to b-skill: {CLAUSE}"),
+    # the thief already excludes the victim's requests: as words, the clause attracts ...
+    ("off", ["Not for reviews."], [], "b-skill's description already excludes a-skill's requests, yet still wins them: the "
+                                      "excluded words attract prompts in an embedding. Name a-skill in the clause without "
+                                      "repeating its terms ('tables')."),
+    # ... read as the agent does, it does not: the thief's own wording wins
+    ("strip", ["Not for reviews."], [], "b-skill's description already excludes a-skill's requests, yet its own wording still "
+                                        "wins them ('tables'): narrow that wording, or give a-skill the words its users write."),
+])
+def test_suggestion_follows_how_exclusions_are_read(mode, b_excl, missing, expect):
+    from harness.graph.collisions import suggest
+    assert suggest("a-skill", "b-skill", [("tables", 0.5)], [], b_excl, _Terms(missing), [], mode) == expect
+
+
+def test_shared_terms_come_from_what_the_routers_read():
+    from harness.graph.build import term_index
+    lib = build_library(Snapshot("mem", None, None, {
+        "skills/a-skill/SKILL.md": b"---\nname: a-skill\ndescription: Reviews zebra schemas. Not for quokka exports; use b-skill.\n---\n",
+        "skills/b-skill/SKILL.md": b"---\nname: b-skill\ndescription: Handles quokka exports and zebra schemas.\n---\n",
+    }))
+    written = [t for t, _ in term_index(lib).shared("a-skill", "b-skill")]
+    read = [t for t, _ in term_index(lib, "strip").shared("a-skill", "b-skill")]
+    assert "quokka" in written and "quokka" not in read and "zebra" in read
+
+
 def test_planted_orphan_exclusion_and_reference(example_graphs):
     g = example_graphs["v2"]
     assert [o["skill"] for o in g["orphans"]["never_chosen"]] == ["forge-toolbox"]

@@ -89,8 +89,14 @@ def _similarity(result, library, similar_min, encoder, cache):
     return terms.similarity(), "tfidf", 0.2 if similar_min is None else similar_min
 
 
-def term_index(library) -> TermIndex:
-    return _term_index(tuple(library.names), tuple(s.description for s in library.skills))
+def term_index(library, exclusions: str = "off") -> TermIndex:
+    """Terms of the descriptions as written, or (exclusions read as the agent does) of what the
+    routers read: each description without its exclusion sentences."""
+    descriptions = [s.description for s in library.skills]
+    if exclusions != "off":
+        from harness.exclusions import positive_text
+        descriptions = [positive_text(d) or d for d in descriptions]
+    return _term_index(tuple(library.names), tuple(descriptions))
 
 
 @lru_cache(maxsize=4)
@@ -111,14 +117,15 @@ def collisions_and_orphans(result, library, th: Thresholds = Thresholds(), promp
     routers, default = _default(res)
     if sim is None:
         sim = _similarity(result, library, None, encoder, cache)[0]
-    terms = term_index(library)
-    excl = exclusion_edges(library, terms) if excl is None else excl
+    excl = exclusion_edges(library, term_index(library)) if excl is None else excl
     excludes: dict[tuple[str, str], list[str]] = {}
     for e in excl:
         excludes.setdefault((e["source"], e["target"]), []).append(e["clause"])
     similar = {(names[i], names[j]): float(sim[i, j]) for i in range(len(names)) for j in range(i + 1, len(names))
                if sim[i, j] >= th.duplicate}
-    collisions = find_collisions(records, routers, default, prompts or {}, terms, excludes, th, similar)
+    mode = (res.get("fidelity") or {}).get("exclusions", "off")
+    collisions = find_collisions(records, routers, default, prompts or {}, term_index(library, mode), excludes, th,
+                                 similar, mode)
     return collisions, find_orphans(records, names, default)
 
 

@@ -19,9 +19,10 @@ class Thresholds:
 
 def find_collisions(records: list[dict], routers: list[str], default: str, prompts: dict[str, str],
                     terms, excludes: dict[tuple[str, str], list[str]], th: Thresholds = Thresholds(),
-                    similar: dict[tuple[str, str], float] | None = None) -> list[dict]:
+                    similar: dict[tuple[str, str], float] | None = None, exclusions: str = "off") -> list[dict]:
     """Pairs flagged by routing (steals, near misses) or by near-identical descriptions.
-    `similar` maps (A, B), A before B by name, to their description similarity."""
+    `similar` maps (A, B), A before B by name, to their description similarity; `terms` indexes
+    the texts the routers read; `exclusions` is how they read exclusion clauses (the fix differs)."""
     stats = pair_stats(records, th.near_margin)
     supports = {r: support(records, r) for r in routers}
     pairs = sorted({p for r in routers for p in stats.get(r, {})})
@@ -66,7 +67,8 @@ def find_collisions(records: list[dict], routers: list[str], default: str, promp
             "routers": per_router, "evidence": evidence, "shared_terms": [t for t, _ in shared],
             "shared_term_weights": dict(shared),
             "excludes": {"victim_excludes_thief": a_excl, "thief_excludes_victim": b_excl},
-            "suggestion": suggest(a, b, shared, a_excl, b_excl, terms, [prompts[i] for i in (st.stolen if st else [])]),
+            "suggestion": suggest(a, b, shared, a_excl, b_excl, terms, [prompts[i] for i in (st.stolen if st else [])],
+                                  exclusions),
         })
     for (x, y), value in sorted((similar or {}).items()):
         if value < th.duplicate:
@@ -88,17 +90,26 @@ def find_collisions(records: list[dict], routers: list[str], default: str, promp
     return sorted(out, key=lambda c: (rank[c["severity"]], -c["score"], c["victim"], c["thief"]))
 
 
-def suggest(a: str, b: str, shared, a_excl, b_excl, terms, stolen_prompts) -> str:
+def suggest(a: str, b: str, shared, a_excl, b_excl, terms, stolen_prompts, exclusions: str = "off") -> str:
+    """One fix, in the terms of how the routers read exclusion clauses: as words (`off`), not at
+    all (`strip`: a new clause is advice for the agent that these routers cannot measure), or
+    as a redirection (`reroute`)."""
     words = ", ".join(f"'{t}'" for t, _ in shared[:3])
     missing = terms.missing_terms(a, stolen_prompts)
     case = ", ".join(terms.distinctive(a, b)) or f"{a}'s requests"
+    clause = f"\"Not for {case}; use {a}.\""
+    if exclusions == "strip":
+        clause += " (the agent follows it; routers measure it with --exclusions reroute)"
     if b_excl:
-        return (f"{b}'s description already excludes {a}'s requests, yet still wins them: the excluded words "
-                f"attract prompts in an embedding. Name {a} in the clause without repeating its terms"
-                + (f" ({words})" if words else "") + ".")
+        if exclusions == "off":
+            return (f"{b}'s description already excludes {a}'s requests, yet still wins them: the excluded words "
+                    f"attract prompts in an embedding. Name {a} in the clause without repeating its terms"
+                    + (f" ({words})" if words else "") + ".")
+        return (f"{b}'s description already excludes {a}'s requests, yet its own wording still wins them"
+                + (f" ({words})" if words else "") + f": narrow that wording, or give {a} the words its users write.")
     if missing:
         return (f"Add the words {a}'s users write but its description lacks ({', '.join(missing[:4])}) to {a}, "
-                f"and add to {b}: \"Not for {case}; use {a}.\"")
+                f"and add to {b}: {clause}")
     if words:
-        return f"Narrow {b}'s description where it repeats {a}'s terms ({words}), or add to {b}: \"Not for {case}; use {a}.\""
-    return f"Add to {b}'s description an exclusion that names {a}: \"Not for {case}; use {a}.\""
+        return f"Narrow {b}'s description where it repeats {a}'s terms ({words}), or add to {b}: {clause}"
+    return f"Add to {b}'s description an exclusion that names {a}: {clause}"
