@@ -167,7 +167,8 @@ def run_check(args) -> dict:
     if not args.eval_set:
         report["note"] = "no --eval-set: lint and neighbours only"
     cfg = RunConfig(library=root, eval_sets=args.eval_set or [], routers=routers, cache_dir=cache_dir, model=args.model,
-                    fields=args.fields, invalid_frontmatter=mode, intervals=False)
+                    fields=args.fields, invalid_frontmatter=mode, intervals=False,
+                    exclusions=args.exclusions)
     uses_model = any(ROUTERS.get(r)(ctx).model_info()[0] for r in routers if not r.startswith("command:"))
     report["neighbours"] = neighbours(name, head_lib, *((encoder, ctx.cache) if uses_model else (None, None)), args.fields)
     if args.eval_set:

@@ -129,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--strict", action="store_true", help="lint warnings fail too")
     chk.add_argument("--json", action="store_true", help="machine-readable output")
     chk.add_argument("--fields", choices=("both", "name", "description"), default="both")
+    chk.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="strip",
+                     help="as for run; 'reroute' measures what a new 'not for X, use Y' clause does")
     chk.add_argument("--model", metavar="DIR")
     chk.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
     chk.add_argument("--cache-dir", metavar="DIR")

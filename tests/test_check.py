@@ -156,3 +156,32 @@ def test_the_readme_check_example(cache_dir):
     w = rep["what_if"]
     assert proc.returncode == 1 and len(w["loses"]) == 7 and len(w["steals"]) == 2
     assert [(c["victim"], c["thief"], c["severity"]) for c in w["new_collisions"]] == [("forge-secrets", "forge-onboarding", "high")]
+
+
+def test_a_new_exclusion_clause_moves_prompts_only_when_rerouted(tmp_path, cache_dir):
+    """Under the default (exclusion sentences stripped) a clause added to the thief of the example's
+    planted collision changes nothing the routers see; `--exclusions reroute` measures the
+    redirection: 3 of forge-schema-changes' 10 prompts come back."""
+    import shutil
+
+    from harness.exclusions import positive_text
+    from harness.library.loader import load_library
+    lib = tmp_path / "lib"
+    shutil.copytree(REPO / "skills" / "example" / "v2", lib)
+    git(lib, "init", "-q")
+    git(lib, "add", "-A")
+    git(lib, "commit", "-q", "-m", "v2")
+    rel = "plugins/forge-data/skills/forge-db-migrations/SKILL.md"
+    desc = next(s.description for s in load_library(str(lib), cache_dir).skills if s.name == "forge-db-migrations")
+    new = desc + " Not for change-board review of schema change requests (SCR tickets); use forge-schema-changes."
+    assert positive_text(new) == desc
+    reports = {}
+    for mode in ("strip", "reroute"):
+        proc = subprocess.run([sys.executable, "-m", "harness", "check", str(lib / rel), "--eval-set", "eval_sets/example",
+                               "--description", new, "--exclusions", mode, "--cache-dir", str(cache_dir), "--json"],
+                              cwd=REPO, capture_output=True, text=True, env=ENV, timeout=900)
+        assert proc.returncode == 0, proc.stderr
+        reports[mode] = json.loads(proc.stdout)["what_if"]
+    assert reports["strip"]["top1"]["delta"] == 0 and reports["strip"]["per_skill"] == []
+    moved = {s["skill"]: s["recall_delta"] for s in reports["reroute"]["per_skill"]}
+    assert moved["forge-schema-changes"] == pytest.approx(0.3)
