@@ -675,9 +675,11 @@ def main() -> None:
         "current bm25": f"lexical: {describe(DEFAULT_BM25)}",
         "current tfidf": "lexical: " + describe({"fields": "both", "norm": "lower", "method": "tfidf-word", "ngram": "1-2",
                                                  "sublinear": True, "stop": True}),
-        "current dense": f"dense: {describe(DEFAULT_DENSE)}",
-        "current hybrid": "fused: " + describe({"dense": "minilm/both", "lexical": describe(DEFAULT_BM25),
-                                                "fusion": "linear-minmax", "w_dense": 0.6}),
+        "current dense": f"dense: {describe({**DEFAULT_DENSE, 'variant': 'both+split'})}",  # DenseRouter splits words
+        # the first default (0.6 min-max, plain BM25); the shipped one (0.7 z-score, BM25 k1 1.5 b 0.9 over word
+        # pairs) is built from parts outside this grid's pools: the harness's own run measures it
+        "first hybrid": "fused: " + describe({"dense": "minilm/both", "lexical": describe(DEFAULT_BM25),
+                                              "fusion": "linear-minmax", "w_dense": 0.6}),
     }
     table = [(label, t.rows[k]) for label, k in current.items()]
     seen = set()
@@ -732,13 +734,13 @@ def main() -> None:
     # chosen on the worse of the releases so that it is not tuned to one of them
     rec = min([r for r in fam("fused") if minilm(r) and all(tg in r.top1 for tg in tags)],
               key=lambda r: (-min(r.t1(tg) for tg in tags), -np.mean([r.rr3(tg) for tg in tags]), r.key))
-    cur = t.rows[current["current hybrid"]]
+    cur = t.rows[current["first hybrid"]]
     print(f"\nrecommended hybrid (two-way, MiniLM, chosen on the worse of {', '.join(tags)}):\n  {rec.key}")
     for tg in tags:
-        print(f"  {tg}: top-1 {100 * rec.t1(tg):.1f} (current hybrid {100 * cur.t1(tg):.1f}, "
+        print(f"  {tg}: top-1 {100 * rec.t1(tg):.1f} (first hybrid {100 * cur.t1(tg):.1f}, "
               f"{100 * (rec.t1(tg) - cur.t1(tg)):+.1f}), recall@3 {100 * rec.rr3(tg):.1f} ({100 * cur.rr3(tg):.1f}, "
               f"{100 * (rec.rr3(tg) - cur.rr3(tg)):+.1f}); minus (a) best lexical {100 * (rec.t1(tg) - a.t1(tg)):+.1f}, "
-              f"current hybrid minus (a) {100 * (cur.t1(tg) - a.t1(tg)):+.1f}")
+              f"first hybrid minus (a) {100 * (cur.t1(tg) - a.t1(tg)):+.1f}")
     for tg in tags:
         cv = cross_validated(t, {"lexical": fam("lexical"), "dense": [r for r in fam("dense") if minilm(r)],
                                  "fused": [r for r in fam("fused", "fused3") if minilm(r)]}, tg)
