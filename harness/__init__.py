@@ -1,3 +1,3 @@
 """skill-harness: measure how an agent skill library gets routed."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
