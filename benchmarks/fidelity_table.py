@@ -81,7 +81,7 @@ def main() -> None:
             drop = max(((100 * (before[k]["top1"] - after[k]["top1"]), k) for k in KINDS
                         if k != "hard-negative" and k in before and before[k]["top1"] is not None), default=(0.0, "-"))
             print(f"| {router} | {label} | {sum(a)}/{len(ids)} | {sum(b)}/{len(ids)} | {wins} | {losses} "
-                  f"| {mcnemar_exact(wins, losses):.3g} | {drop[0]:.1f} ({drop[1]}) |")
+                  f"| {mcnemar_exact(wins, losses):.3g} | {f'{drop[0]:.1f} ({drop[1]})' if drop[0] > 0 else 'none'} |")
     listing = runs["listing claude-code"].results["fidelity"]["listing"]
     print(f"\nListing budget claude-code: {listing['name_only']} of {listing['skills']} skills listed by name only, "
           f"{listing['cut']} cut; {listing['chars_full']} characters in full, {listing['chars_listed']} listed.")
