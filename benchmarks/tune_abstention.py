@@ -128,7 +128,8 @@ def signals_for(lib_names, descriptions, docs, router_name, ctx, texts, fields, 
     if exclusions != "off":  # as `run` routes by default
         router = ExclusionAware(router, plan, exclusions, probe=ROUTERS.get(router_name)(ctx))
     router.fit(docs)
-    return for_run(router, router.score(texts), texts, docs, plan, ctx)
+    words = docs if exclusions == "off" else list(plan.positive_docs)  # as Scoring reads them
+    return for_run(router, router.score(texts), texts, words, plan, ctx)
 
 
 def held_out(lib, prompts, ctx, cfg, router_name, k: int = 5, seed: int = 0, exclusions: str = "off"):
