@@ -110,7 +110,9 @@ def run_history(args) -> int:
             result, graph, _ = run_release(run_config(args), tmp / ref, graph_options(args), prog)
             rows.append(row(ref, result, graph))
             timings[ref] = round(time.perf_counter() - t, 2)
-        doc = {"schema_version": 1, "library": source, "eval_set": result.results["eval_set"]["paths"],
+        ev = result.results["eval_set"]
+        doc = {"schema_version": 1, "library": source, "eval_set": ev["paths"],
+               "eval_set_digests": {k: ev[k] for k in ("sha256", "labels_sha256", "prompts_sha256")},
                "router": rows[0]["router"], "rows": rows}
         (tmp / "history.json").write_text(dumps(doc), encoding="utf-8")
         (tmp / "history.md").write_text(render_history(rows, source, doc["eval_set"]), encoding="utf-8")

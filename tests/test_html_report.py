@@ -106,8 +106,29 @@ def test_report_in_chromium(hostile_report, browser, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_committed_report_opens_clean(browser):
-    page = REPO / "reports" / "agent-toolkit-for-aws" / "report.html"
+@pytest.fixture(scope="module")
+def real_report(tmp_path_factory, cache_dir):
+    """The baseline's HTML report, built as reports/regenerate builds it (it carries the library's
+    own paths, so it is not committed): release-2026-08-20 against 06-26, with the committed history."""
+    root = tmp_path_factory.mktemp("real")
+    for ref in ("release-2026-06-26", "release-2026-08-20"):
+        proc = subprocess.run([sys.executable, "-m", "harness", "run", "--library", f"agent-toolkit-for-aws@{ref}",
+                               "--eval-set", "eval_sets/agent-toolkit-for-aws", "--out", str(root / ref),
+                               "--cache-dir", str(cache_dir)], cwd=REPO, capture_output=True, text=True, env=ENV, timeout=900)
+        assert proc.returncode == 0, proc.stderr
+    page = root / "report.html"
+    proc = subprocess.run([sys.executable, "-m", "harness", "report", str(root / "release-2026-08-20"), "--compare",
+                           str(root / "release-2026-06-26"), "--history", str(REPO / "reports" / "agent-toolkit-for-aws"),
+                           "--html", str(page)], cwd=REPO, capture_output=True, text=True, env=ENV, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    return page
+
+
+def test_the_baseline_report_opens_clean(browser, real_report):
+    import hashlib
+    page = real_report
+    pinned = (REPO / "reports" / "agent-toolkit-for-aws" / "SHA256SUMS").read_text()
+    assert f"{hashlib.sha256(page.read_bytes()).hexdigest()}  ./report.html" in pinned.splitlines()  # the baseline's own
     assert page.stat().st_size < 3_000_000
     browser.get(page.as_uri())
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -83,9 +83,8 @@ def test_digests_of_sets_without_not_are_unchanged(tmp_path):
 
 def test_the_aws_set_digests_match_the_committed_baseline():
     ev = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
-    recorded = json.loads((REPO / "reports" / "agent-toolkit-for-aws" / "release-2026-08-20" / "results.json").read_text())
-    assert {k: getattr(ev, k) for k in ("sha256", "labels_sha256", "prompts_sha256")} == \
-        {k: recorded["eval_set"][k] for k in ("sha256", "labels_sha256", "prompts_sha256")}
+    recorded = json.loads((REPO / "reports" / "agent-toolkit-for-aws" / "history.json").read_text())
+    assert {k: getattr(ev, k) for k in ("sha256", "labels_sha256", "prompts_sha256")} == recorded["eval_set_digests"]
 
 
 def test_not_moves_the_label_digests_only(tmp_path):
