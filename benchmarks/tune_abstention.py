@@ -121,15 +121,13 @@ def ablate(sig, ins, k):
 
 def signals_for(lib_names, descriptions, docs, router_name, ctx, texts, fields, exclusions):
     """Signals of `texts` routed over the given skills (the learned rule's inputs, as `run` computes them)."""
-    from harness.routers.exclusion_aware import ExclusionPlan
-    from harness.routers.exclusion_aware import ExclusionAware
+    from harness.routers.exclusion_aware import ExclusionAware, ExclusionPlan
     plan = ExclusionPlan.build(lib_names, descriptions, fields)
     router = ROUTERS.get(router_name)(ctx)
     if exclusions != "off":  # as `run` routes by default
         router = ExclusionAware(router, plan, exclusions, probe=ROUTERS.get(router_name)(ctx))
     router.fit(docs)
-    words = docs if exclusions == "off" else list(plan.positive_docs)  # as Scoring reads them
-    return for_run(router, router.score(texts), texts, words, plan, ctx)
+    return for_run(router, router.score(texts), texts, docs, plan, ctx)
 
 
 def held_out(lib, prompts, ctx, cfg, router_name, k: int = 5, seed: int = 0, exclusions: str = "off"):

@@ -11,22 +11,14 @@ skill excludes (item score >= gate x the top skill's score, both by the probe).
 from __future__ import annotations
 
 import argparse
-import os
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 
-from harness.cache import default_cache_dir
-from harness.evalset import load_eval_sets, scope
-from harness.library.loader import load_library
+import devdata
 from harness.routers import ROUTERS
-from harness.routers.base import RouterContext
 from harness.routers.exclusion_aware import ExclusionAware, ExclusionPlan
-from harness.run import RunConfig, _docs
 
-REPO = Path(__file__).resolve().parent.parent
-BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
 
 
 def main() -> None:
@@ -35,15 +27,9 @@ def main() -> None:
     ap.add_argument("--split", default="dev")
     ap.add_argument("--router", default="hybrid")
     args = ap.parse_args()
-    cache = default_cache_dir()
-    spec = f"{os.path.relpath(BUNDLE)}@{args.release}"
-    lib = load_library(spec, cache)
-    full = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
-    prompts = [p for p in scope(full.select(args.split), set(lib.names)).prompts if p.in_scope]
-    cfg = RunConfig(library=spec, eval_sets=[], cache_dir=cache)
-    descriptions, docs, _ = _docs(lib, cfg)
-    ctx = RouterContext(cache, None)
-    texts = [p.prompt for p in prompts]
+    data = devdata.load(args.release, args.split)
+    lib, prompts, descriptions, docs, cfg, ctx, texts = (data.lib, data.prompts, data.descriptions, data.docs, data.cfg,
+                                                          data.ctx, data.texts)
     plain_r = ROUTERS.get(args.router)(ctx)
     plain_r.fit(docs)
     plain = plain_r.score(texts)
@@ -54,9 +40,7 @@ def main() -> None:
     reroute_r = ExclusionAware(ROUTERS.get(args.router)(ctx), plan, "reroute", probe=ROUTERS.get(args.router)(ctx))
     reroute_r.fit(docs)
     n = len(plan.positive_docs)
-    probe = ROUTERS.get(args.router)(ctx)
-    probe.fit(list(plan.positive_docs) + list(plan.items))
-    mixed = probe.score(texts)
+    mixed = reroute_r.probe.score(texts)  # fitted on the positive texts plus the items
     items = mixed[:, n:]
     owners = np.array(plan.owners)
     names = lib.names

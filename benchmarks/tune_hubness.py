@@ -18,23 +18,15 @@ Descriptions are read without their exclusion sentences, as the default routers 
 from __future__ import annotations
 
 import argparse
-import os
-from pathlib import Path
 
 import numpy as np
 
-from harness.cache import default_cache_dir
-from harness.evalset import load_eval_sets, scope
-from harness.library.loader import load_library
-from harness.routers.base import RouterContext
+import devdata
 from harness.routers.dense import DenseRouter
 from harness.routers.exclusion_aware import ExclusionPlan
 from harness.routers.hybrid import _zscore
 from harness.routers.lexical import BM25Router
-from harness.run import RunConfig, _docs
 
-REPO = Path(__file__).resolve().parent.parent
-BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
 GRID = [(k, a) for k in (10, 30, 60) for a in (0.5, 1.0)]
 
 
@@ -42,18 +34,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--releases", nargs="+", default=["release-2026-08-20", "release-2026-06-26"])
     args = ap.parse_args()
-    cache = default_cache_dir()
-    full = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
     print("| release | reference | k | a | dense | hybrid | hybrid wins / losses |")
     print("|---|---|---|---|---|---|---|")
     for tag in args.releases:
-        lib = load_library(f"{os.path.relpath(BUNDLE)}@{tag}", cache)
-        prompts = [p for p in scope(full.select("dev"), set(lib.names)).prompts if p.in_scope]
-        descriptions, _, _ = _docs(lib, RunConfig(library=tag, eval_sets=[], cache_dir=cache))
-        pos = list(ExclusionPlan.build(lib.names, descriptions).positive_docs)
-        dense = DenseRouter(RouterContext(cache, None))
+        data = devdata.load(tag)
+        lib, prompts, texts = data.lib, data.prompts, data.texts
+        pos = list(ExclusionPlan.build(lib.names, data.descriptions).positive_docs)
+        dense = DenseRouter(data.ctx)
         dense.fit(pos)
-        texts = [p.prompt for p in prompts]
         cos = dense.score(texts)
         bm = BM25Router(k1=1.5, b=0.9, ngram_max=2)
         bm.fit(pos)

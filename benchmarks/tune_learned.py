@@ -14,28 +14,18 @@ are new to its model, as the split is by skill. Deterministic; no test-split pro
 from __future__ import annotations
 
 import argparse
-import os
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
 
-from harness.cache import default_cache_dir
-from harness.evalset import load_eval_sets, scope
-from harness.exclusions import positive_text
-from harness.library.loader import load_library
-from harness.library.model import router_text
-from harness.routers.base import RouterContext
+import devdata
 from harness.routers.dense import DenseRouter
 from harness.routers.exclusion_aware import ExclusionPlan
 from harness.routers.hybrid import _zscore
 from harness.routers.lexical import BM25Router, TfidfRouter
-from harness.run import RunConfig, _docs
 from harness.textproc import tokens
 
-REPO = Path(__file__).resolve().parent.parent
-BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
 
 
 def features(names, descriptions, docs, texts, ctx) -> dict[str, np.ndarray]:
@@ -54,8 +44,9 @@ def features(names, descriptions, docs, texts, ctx) -> dict[str, np.ndarray]:
     dn = DenseRouter(ctx)
     dn.fit([n.replace("-", " ") for n in names])
     f["name_dense_z"] = _zscore(dn.score(texts))
+    plan = ExclusionPlan.build(names, descriptions, "both")
     pos = DenseRouter(ctx)
-    pos.fit([router_text(n, positive_text(dd) or dd, "both") for n, dd in zip(names, descriptions)])
+    pos.fit(list(plan.positive_docs))
     f["pos_dense_z"] = _zscore(pos.score(texts))
     # name words found in the prompt, idf-weighted share
     qtok = [set(tokens(q)) for q in texts]
@@ -76,7 +67,6 @@ def features(names, descriptions, docs, texts, ctx) -> dict[str, np.ndarray]:
         r = np.argsort(np.argsort(-f[key], axis=1, kind="stable"), axis=1, kind="stable")
         f[f"{key}_rr"] = 1.0 / (r + 1.0)
     # exclusions: best dense similarity of the prompt to one of the skill's excluded items
-    plan = ExclusionPlan.build(names, descriptions, "both")
     ex = np.zeros((len(texts), len(names)))
     tgt = np.zeros((len(texts), len(names)))
     if plan.items:
@@ -117,17 +107,10 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--split", default="dev")
     args = ap.parse_args()
-    cache = default_cache_dir()
-    spec = f"{os.path.relpath(BUNDLE)}@{args.release}"
-    lib = load_library(spec, cache)
-    full = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
-    prompts = [p for p in scope(full.select(args.split), set(lib.names)).prompts if p.in_scope]
-    cfg = RunConfig(library=spec, eval_sets=[], cache_dir=cache)
-    descriptions, docs, _ = _docs(lib, cfg)
-    names = lib.names
+    data = devdata.load(args.release, args.split)
+    prompts, names, texts = data.prompts, data.lib.names, data.texts
     index = {n: i for i, n in enumerate(names)}
-    texts = [p.prompt for p in prompts]
-    feats = features(names, descriptions, docs, texts, RouterContext(cache, None))
+    feats = features(names, data.descriptions, data.docs, texts, data.ctx)
     correct = np.zeros((len(prompts), len(names)), dtype=bool)
     for i, p in enumerate(prompts):
         for e in p.expected:

@@ -174,11 +174,8 @@ def load_release(tag: str, cache_dir: Path, split: str = "dev", exclusions: str 
     for s in lib.skills:  # the field texts here must be the router's own
         assert field_text(s.name, s.description, "both") == s.text("both")
         assert field_text(s.name, s.description, "desc") == s.text("description")
-    descriptions = [s.description for s in lib.skills]
-    if exclusions == "strip":
-        from harness.exclusions import positive_text
-        descriptions = [positive_text(d) or d for d in descriptions]
-    rel = Release(tag, names, descriptions, prompts)
+    from harness.exclusions import as_read
+    rel = Release(tag, names, [as_read(s.description, exclusions) for s in lib.skills], prompts)
     col = {n: j for j, n in enumerate(names)}
     rel.expected = np.zeros((len(prompts), len(names)), dtype=bool)
     for i, p in enumerate(prompts):

@@ -148,3 +148,9 @@ def positive_text(description: str) -> str:
     """The description without its exclusion sentences: what the skill is FOR."""
     keep = [description[a:b] for a, b in sentences(description) if not TRIGGER.search(description[a:b])]
     return " ".join(keep).strip()
+
+
+def as_read(description: str, mode: str = "strip") -> str:
+    """The description as the routers read it under an exclusion mode: as written (`off`), or
+    without its exclusion sentences (the whole of it when nothing else is left)."""
+    return description if mode == "off" else positive_text(description) or description

@@ -61,9 +61,7 @@ class Scoring:
         if not self.cal:
             raise HarnessError("--abstain: the calibration set has no dev-split prompts at this release "
                                "(give --calibrate-on an eval set with a dev split)")
-        # the library's words as the routers read them (without exclusion sentences unless `off`)
-        words = self.docs if self.cfg.exclusions == "off" else list(self.plan.positive_docs)
-        sig = for_run(router, scores_all, queries, words, self.plan, self.ctx)
+        sig = for_run(router, scores_all, queries, self.docs, self.plan, self.ctx)
         cal_sig, cal_in = sig.take(slice(n, None)), np.array([p.in_scope for p in self.cal], dtype=bool)
         ab = Abstainer.calibrate(spec, cal_sig, cal_in)
         decisions = ab.decision(sig.take(slice(0, n)))

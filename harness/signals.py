@@ -176,9 +176,13 @@ def compute(router, scores: np.ndarray, queries: Sequence[str], lexicon: Lexicon
 
 
 def for_run(router, scores: np.ndarray, queries: Sequence[str], docs: Sequence[str], plan, ctx) -> Signals:
-    """`compute` with a run's own inputs: the library's words (`docs`, the router texts), the
+    """`compute` with a run's own inputs: the library's words as the router reads them (`docs`,
+    the router texts; an exclusion-aware router reads its plan's positive texts instead), the
     exclusion items of its `plan`, and for dense and fused routers the embeddings the dense
     router reads (words split, through the run's cache)."""
+    from harness.routers.exclusion_aware import ExclusionAware
+    if isinstance(router, ExclusionAware):
+        docs = router.plan.positive_docs
     embed = None
     if getattr(router, "kind", "") in ("dense", "fused"):
         from harness.routers.dense import DenseRouter

@@ -92,11 +92,8 @@ def _similarity(result, library, similar_min, encoder, cache):
 def term_index(library, exclusions: str = "off") -> TermIndex:
     """Terms of the descriptions as written, or (exclusions read as the agent does) of what the
     routers read: each description without its exclusion sentences."""
-    descriptions = [s.description for s in library.skills]
-    if exclusions != "off":
-        from harness.exclusions import positive_text
-        descriptions = [positive_text(d) or d for d in descriptions]
-    return _term_index(tuple(library.names), tuple(descriptions))
+    from harness.exclusions import as_read
+    return _term_index(tuple(library.names), tuple(as_read(s.description, exclusions) for s in library.skills))
 
 
 @lru_cache(maxsize=4)

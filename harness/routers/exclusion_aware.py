@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.exclusions import parse_exclusions, positive_text
+from harness.exclusions import as_read, parse_exclusions
 from harness.library.model import router_text
 
 MODES = ("off", "strip", "reroute")
@@ -40,7 +40,7 @@ class ExclusionPlan:
         index = {n: i for i, n in enumerate(names)}
         docs, items, owners, targets = [], [], [], []
         for i, (name, desc) in enumerate(zip(names, descriptions)):
-            docs.append(router_text(name, positive_text(desc) or desc, fields))
+            docs.append(router_text(name, as_read(desc), fields))
             for ex in parse_exclusions(name, desc, known):
                 for it in ex.items:
                     items.append(it.topic)
@@ -52,7 +52,7 @@ class ExclusionPlan:
 class ExclusionAware:
     """A router wrapper; `name`, `model_info` and the score shape are the inner router's."""
 
-    def __init__(self, inner, plan: ExclusionPlan, mode: str = "reroute", gate: float = 0.9, floor: float = 0.5,
+    def __init__(self, inner, plan: ExclusionPlan, mode: str = "strip", gate: float = 0.9, floor: float = 0.5,
                  probe=None):
         """`probe`: a second, unfitted instance of the inner router's kind; needed by "reroute"."""
         if mode not in MODES[1:]:
