@@ -194,3 +194,38 @@ def test_an_exact_duplicate_description_collides(world):
     g = graph_of(skills + [(twin, desc)], prompts + mine)
     found = {frozenset((c["victim"], c["thief"])) for c in g["collisions"]}
     assert frozenset((victim, twin)) in found
+
+
+def _rec(pid, router, expected, selected, top, abstained=False):
+    return {"id": pid, "router": router, "in_scope": True, "expected": [expected], "acceptable": [],
+            "selected": selected, "abstained": abstained, "top": top}
+
+
+def test_an_abstained_prompt_is_a_miss_not_a_steal_by_no_skill():
+    from harness.graph.collisions import find_collisions
+    from harness.graph.orphans import find_orphans
+    from harness.graph.signals import pair_stats, wins
+    top = [["b", 0.9], ["a", 0.8]]
+    records = [_rec("p1", "hybrid", "a", None, top, abstained=True),   # abstained: no skill took it
+               _rec("p2", "hybrid", "a", "b", top),                    # b took it
+               _rec("p3", "hybrid", "a", "b", top),
+               _rec("p4", "hybrid", "a", "a", [["a", 0.9], ["b", 0.1]])]
+    stats = pair_stats(records, 0.05)["hybrid"]
+    assert list(stats) == [("a", "b")] and stats[("a", "b")].stolen == ["p2", "p3"]
+    assert dict(wins(records)) == {"b": {"hybrid"}, "a": {"hybrid"}}
+
+    class Terms:
+        def shared(self, a, b, k=8):
+            return []
+
+        def missing_terms(self, a, prompts):
+            return []
+
+        def distinctive(self, a, b):
+            return []
+    cols = find_collisions(records, ["hybrid"], "hybrid", {f"p{i}": "" for i in range(1, 5)}, Terms(), {})
+    # 2 of a's 4 prompts taken (50 %): the abstained one counts in a's support, not as a thief
+    assert [(c["victim"], c["thief"], c["routers"]["hybrid"]["stolen"], c["routers"]["hybrid"]["support"]) for c in cols] \
+        == [("a", "b", 2, 4)]
+    orphans = find_orphans(records, ["a", "b"], "hybrid")
+    assert orphans["shadowed"] == [] and orphans["never_chosen"] == []

@@ -20,10 +20,12 @@ def relative_margin(top: list) -> float | None:
 
 
 def pair_stats(records: list[dict], near_margin: float) -> dict[str, dict[tuple[str, str], PairStats]]:
-    """router -> (A, B) -> stats, over in-scope prompts; A is the prompt's first expected skill."""
+    """router -> (A, B) -> stats, over in-scope prompts that some skill answered; A is the
+    prompt's first expected skill. A prompt the router abstained on (or failed to answer) went
+    to no skill: it is a miss in the metrics, never a steal by "no skill"."""
     out: dict[str, dict[tuple[str, str], PairStats]] = defaultdict(lambda: defaultdict(PairStats))
     for r in sorted(records, key=lambda r: (r["router"], r["id"])):
-        if not r["in_scope"] or not r["top"]:
+        if not r["in_scope"] or not r["top"] or r["selected"] is None:
             continue
         a, sel = r["expected"][0], r["selected"]
         if sel not in r["expected"] and sel not in r["acceptable"]:
