@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import posixpath
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +28,38 @@ def library_root(path: Path, given: str | None) -> tuple[str, str]:
     return str(root), rel
 
 
-def against_bytes(root: str, rel: str, ref: str) -> bytes | None:
-    """The file at `ref` of the library's repository, or None when it does not exist there."""
-    from harness.library.source import run_git, resolve_commit
-    commit = resolve_commit(root, ref)
-    prefix = run_git(root, "rev-parse", "--show-prefix").stdout.decode().strip()
-    proc = run_git(root, "cat-file", "blob", f"{commit}:{prefix}{rel}", check=False)
-    return proc.stdout if proc.returncode == 0 else None
+@dataclass(frozen=True)
+class Base:
+    """What the edit is measured against: the file as git has it at `ref` (`data` None when git
+    says the file is new there), or nothing at all (`ref` None: not in a git repository)."""
+    ref: str | None
+    data: bytes | None
+
+    def state(self, data: bytes) -> str:
+        if self.ref is None:
+            return "no base"
+        return "new file" if self.data is None else ("unchanged" if self.data == data else "changed")
+
+
+def find_base(path: Path, against: str | None) -> Base:
+    """The committed version of `path` in the git repository that holds it (wherever the library
+    sits inside that repository), at `against` (default HEAD). Outside any repository there is no
+    base, unless `--against` asks for one (then that is an error)."""
+    from harness.library.source import resolve_commit, run_git, validate_ref
+    folder = str(path.resolve().parent)
+    if against is not None:
+        validate_ref(against)
+    proc = run_git(folder, "rev-parse", "--show-prefix", check=False)
+    if proc.returncode != 0:
+        if against is not None:
+            raise HarnessError(f"--against {against}: {path} is not inside a git repository")
+        return Base(None, None)
+    ref = against or "HEAD"
+    if against is None and run_git(folder, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).returncode:
+        return Base(ref, None)  # a repository with no commit yet: every file is new to git
+    commit = resolve_commit(folder, ref)
+    blob = run_git(folder, "cat-file", "blob", f"{commit}:{proc.stdout.decode().strip()}{path.name}", check=False)
+    return Base(ref, blob.stdout if blob.returncode == 0 else None)
 
 
 def with_description(data: bytes, text: str) -> bytes:
@@ -116,6 +141,18 @@ def what_if(name: str, base, head, prompts: dict[str, str], router: str) -> dict
     return {"wins": wins, "loses": loses, "steals": steals}
 
 
+def as_is(name: str, run, prompts: dict[str, str], router: str) -> dict:
+    """With no base to compare with: the skill's prompts it wins and loses, and others' it takes, as routed now."""
+    wins, loses, takes = [], [], []
+    for pid, y in sorted(run.records[router].items()):
+        if name in y["expected"]:
+            (wins if y["correct"] else loses).append({"id": pid, "prompt": prompts.get(pid, ""), "now": y["selected"]})
+        elif y["selected"] == name:
+            takes.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (y["expected"] or ["(out-of-scope)"])[0]})
+    m = run.results["metrics"][router]
+    return {"router": router, "top1": m["top1"], "recall_at_3": m["recall_at_3"], "wins": wins, "loses": loses, "takes": takes}
+
+
 def run_check(args) -> dict:
     from harness.cache import default_cache_dir
     from harness.check_base import base_key, load_base, save_base
@@ -140,12 +177,19 @@ def run_check(args) -> dict:
     if args.description is not None:
         data = with_description(data, args.description)
     snap = snapshot(root, cache_dir)
-    is_repo = os.path.isdir(os.path.join(root, ".git")) or args.against
-    base_data = against_bytes(root, rel, args.against or "HEAD") if is_repo else None
+    against = find_base(path, args.against)
+    if against.ref is None and args.description is not None:  # no git, but a candidate wording: the file is the base
+        against = Base("the file on disk", path.read_bytes())
+    base_data = against.data
+    if against.ref is None and args.eval_set and rules:
+        raise HarnessError(f"--fail-on {rules[0].text}: every rule compares the edit with a base, and {path} is not "
+                           "inside a git repository (commit it and check it there, or try a wording with --description)")
     head_files = {**snap.files, rel: data}
     base_files = {k: v for k, v in snap.files.items() if k != rel}
     if base_data is not None:
         base_files[rel] = base_data
+    elif against.ref is None:  # no base: the what-if is the library as it is, against itself
+        base_files = head_files
     mode = args.invalid_frontmatter
     store = YamlStore(cache_dir)
     head_lib = build_library(type(snap)(snap.source, None, None, head_files, list(snap.findings)), mode, store)
@@ -160,9 +204,8 @@ def run_check(args) -> dict:
     findings, fields = lint_text(data, rel, folder, set(head_lib.names) | set(base_lib.names), encoder, args.fields)
     name = fields.get("name") if fields and isinstance(fields.get("name"), str) else folder
     findings += shadowed_copy(rel, name, head_lib)
-    report = {"file": rel, "library": root, "skill": name, "against": (args.against or "HEAD") if is_repo else None,
-              "against_state": "unchanged" if base_data == data else ("new file" if base_data is None else "changed"),
-              "lint": [f.to_dict() for f in findings], "neighbours": [], "what_if": None, "breaches": []}
+    report = {"file": rel, "library": root, "skill": name, "against": against.ref, "against_state": against.state(data),
+              "lint": [f.to_dict() for f in findings], "neighbours": [], "what_if": None, "as_is": None, "breaches": []}
     routers = args.router or ["hybrid"]
     if not args.eval_set:
         report["note"] = "no --eval-set: lint and neighbours only"
@@ -182,17 +225,25 @@ def run_check(args) -> dict:
             head = RunDir("head", base.results, base.records, base.collisions, base.orphans)
         else:
             head = routed("head", cfg, head_lib, evalset, ctx)
-        cmp = compare(base, head, 0, {}, intervals=any(r.sig for r in rules))  # only ':sig' reads them
         gate = "hybrid" if "hybrid" in routers else routers[0]
+        prompts = {p.id: p.prompt for p in evalset.prompts}
+        if against.ref is None:
+            report["as_is"] = as_is(name, head, prompts, gate)
+            return _verdict(report, findings, args.strict)
+        cmp = compare(base, head, 0, {}, intervals=any(r.sig for r in rules))  # only ':sig' reads them
         r = cmp["routers"][gate]
         report["what_if"] = {
             "router": gate, "top1": r["metrics"]["top1"], "recall_at_3": r["metrics"]["recall_at_3"],
-            **what_if(name, base, head, {p.id: p.prompt for p in evalset.prompts}, gate),
+            **what_if(name, base, head, prompts, gate),
             "per_skill": [s for s in cmp["per_skill"][gate] if s["recall_delta"] or s["precision_delta"]],
             "new_collisions": cmp["collisions"]["new"], "resolved_collisions": cmp["collisions"]["resolved"],
         }
         report["breaches"] = evaluate(rules, cmp, gate)
-    errors = [f for f in findings if f.severity == "error" or (args.strict and f.severity == "warning")]
+    return _verdict(report, findings, args.strict)
+
+
+def _verdict(report: dict, findings, strict: bool) -> dict:
+    errors = [f for f in findings if f.severity == "error" or (strict and f.severity == "warning")]
     report["lint_failures"] = len(errors)
     report["passed"] = not errors and not report["breaches"]
     return report

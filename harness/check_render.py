@@ -9,6 +9,8 @@ def render_check(rep: dict, max_rows: int = 8) -> str:
     out = [f"{rep['file']} ({rep['skill']}) in {rep['library']}"]
     if rep["against"]:
         out.append(f"against {rep['against']}: {rep['against_state']}")
+    else:
+        out.append("no base: the file is not in a git repository, so no change is measured (routing as it is now)")
     out += ["", f"lint: {sum(f['severity'] == 'error' for f in rep['lint'])} error(s), "
             f"{sum(f['severity'] == 'warning' for f in rep['lint'])} warning(s)"]
     out += [f"  {f['severity']:<7} line {f['line']}: [{f['code']}] {f['message']}" for f in rep["lint"]]
@@ -29,6 +31,15 @@ def render_check(rep: dict, max_rows: int = 8) -> str:
             out.append("  per-skill recall: " + ", ".join(f"{s['skill']} {pct(s['recall_delta'], True)}" for s in moved[:max_rows]))
         if w["new_collisions"]:
             out.append("  new collisions: " + ", ".join(f"{c['victim']} -> {c['thief']} ({c['severity']})" for c in w["new_collisions"]))
+    elif rep.get("as_is"):
+        a = rep["as_is"]
+        out += ["", f"as routed now ({a['router']}): top-1 {pct(a['top1'])}, recall@3 {pct(a['recall_at_3'])}"]
+        for key, title in (("wins", "wins its own prompts"), ("loses", "loses its own prompts"), ("takes", "takes prompts of others")):
+            out.append(f"  {title}: {len(a[key])}")
+            if key != "wins":
+                for it in a[key][:max_rows]:
+                    extra = f" (now {it['now']})" if key == "loses" else f" (from {it['from']})"
+                    out.append(f"    {it['id']}{extra}: {it['prompt'][:90]}")
     elif rep.get("note"):
         out += ["", rep["note"]]
     verdict = "PASS" if rep["passed"] else "FAIL"

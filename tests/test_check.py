@@ -185,3 +185,82 @@ def test_a_new_exclusion_clause_moves_prompts_only_when_rerouted(tmp_path, cache
     assert reports["strip"]["top1"]["delta"] == 0 and reports["strip"]["per_skill"] == []
     moved = {s["skill"]: s["recall_delta"] for s in reports["reroute"]["per_skill"]}
     assert moved["forge-schema-changes"] == pytest.approx(0.3)
+
+
+def _check_in_process(capsys, *argv):
+    from harness.cli import main
+    rc = main(["check", *argv, "--json"])
+    out, err = capsys.readouterr()
+    return rc, (json.loads(out) if out.strip() else None), err
+
+
+DEPLOY = "plugins/forge-ops/skills/forge-deploy/SKILL.md"
+
+
+@pytest.fixture()
+def monorepo(tmp_path):
+    """The example library as a folder inside a team's repository (not at its root), committed."""
+    repo = tmp_path / "team-repo"
+    lib = repo / "tools" / "skills"
+    import shutil
+    shutil.copytree(REPO / "skills" / "example" / "v2", lib)
+    (repo / "README.md").write_text("team repository\n")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "skills")
+    return repo, lib
+
+
+def test_an_unchanged_file_in_a_library_inside_a_repository_passes(monorepo, cache_dir, capsys):
+    """The base is the committed file in the enclosing repository, wherever the library sits in it."""
+    _, lib = monorepo
+    rc, rep, err = _check_in_process(capsys, str(lib / DEPLOY), "--library", str(lib), "--eval-set", "eval_sets/example",
+                                     "--fail-on", "new-collision", "--cache-dir", str(cache_dir))
+    assert rc == 0, err
+    assert rep["against"] == "HEAD" and rep["against_state"] == "unchanged" and rep["as_is"] is None
+    w = rep["what_if"]
+    assert w["wins"] == w["loses"] == w["steals"] == w["new_collisions"] == [] and w["top1"]["delta"] == 0
+
+
+def test_a_new_file_is_new_only_when_git_says_so(monorepo, cache_dir, capsys):
+    repo, lib = monorepo
+    new = lib / "skills" / "forge-chatops" / "SKILL.md"
+    new.parent.mkdir(parents=True)
+    new.write_text("---\nname: forge-chatops\ndescription: Runs platform commands from the team chat. "
+                   "Use when a deploy or rollback is asked for in a chat channel.\n---\nBody.\n")
+    rc, rep, err = _check_in_process(capsys, str(new), "--library", str(lib), "--eval-set", "eval_sets/example",
+                                     "--cache-dir", str(cache_dir))
+    assert rc == 0, err
+    assert rep["against_state"] == "new file"
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "chatops")
+    rc, rep, err = _check_in_process(capsys, str(new), "--library", str(lib), "--eval-set", "eval_sets/example",
+                                     "--cache-dir", str(cache_dir))
+    assert rc == 0 and rep["against_state"] == "unchanged" and rep["what_if"]["top1"]["delta"] == 0
+
+
+def test_outside_git_no_delta_is_claimed(tmp_path, cache_dir, capsys):
+    import shutil
+    lib = tmp_path / "lib"
+    shutil.copytree(REPO / "skills" / "example" / "v2", lib)
+    own = sum(1 for line in (REPO / "eval_sets" / "example" / "prompts.jsonl").read_text().splitlines()
+              if line.strip() and json.loads(line).get("expected") == ["forge-deploy"])
+    rc, rep, err = _check_in_process(capsys, str(lib / DEPLOY), "--library", str(lib), "--eval-set", "eval_sets/example",
+                                     "--cache-dir", str(cache_dir))
+    assert rc == 0, err
+    assert rep["against"] is None and rep["against_state"] == "no base" and rep["what_if"] is None
+    a = rep["as_is"]
+    assert own == 10 and len(a["wins"]) + len(a["loses"]) == own
+    assert all(x["now"] != "forge-deploy" for x in a["loses"]) and all(x["now"] == "forge-deploy" for x in a["wins"])
+    for rule in ("new-collision", "top1-drop>0", "broken>0"):   # every rule needs a base: exit 2, one line
+        rc, rep, err = _check_in_process(capsys, str(lib / DEPLOY), "--library", str(lib), "--eval-set",
+                                         "eval_sets/example", "--fail-on", rule, "--cache-dir", str(cache_dir))
+        assert rc == 2 and rep is None and err.count("\n") == 1 and err.startswith("skill-harness: error: --fail-on")
+    rc, rep, err = _check_in_process(capsys, str(lib / DEPLOY), "--library", str(lib), "--against", "HEAD",
+                                     "--cache-dir", str(cache_dir))
+    assert rc == 2 and "not inside a git repository" in err
+    # a candidate wording outside git is measured against the file on disk
+    rc, rep, err = _check_in_process(capsys, str(lib / DEPLOY), "--library", str(lib), "--eval-set", "eval_sets/example",
+                                     "--description", "Deploys builds. Use when releasing.", "--cache-dir", str(cache_dir))
+    assert rc == 0 and rep["against"] == "the file on disk" and rep["against_state"] == "changed"
+    assert rep["what_if"]["loses"]
