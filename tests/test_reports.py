@@ -1,13 +1,14 @@
 """What the reports say (issue 16, the reports group): every rate beside its own denominator,
 negative prompts visible wherever metrics are shown, no verdict on what was not computed,
-report.md and the HTML report showing the same numbers."""
+report.md and the HTML report showing the same numbers, and a history that states how it was made."""
 
 import json
 import re
+import shutil
 
 import pytest
 
-from conftest import REPO, write_skill
+from conftest import REPO, git, write_skill
 from harness.cli import main
 
 SKILLS = [("alpha-deploy", "Deploys services to production. Use when shipping a release."),
@@ -184,3 +185,61 @@ def test_repeat_is_stated_in_report_md_and_a_failing_router_shows_its_own_count(
     assert main(["run", "--library", "skills/example/v1", "--eval-set", str(ev), "--router", f"command:{sys.executable} {script}",
                  "--router-retries", "0", "--no-graph", "--out", str(once), "--cache-dir", str(tmp_path / "c")]) == 0
     assert "most frequent answer" not in (once / "report.md").read_text()
+
+
+@pytest.fixture
+def two_releases(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for tag, src in (("r1", "v1"), ("r2", "v2")):
+        for child in repo.iterdir():
+            if child.name != ".git":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        shutil.copytree(REPO / "skills/example" / src, repo, dirs_exist_ok=True)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", src)
+        git(repo, "tag", tag)
+    return repo
+
+
+def test_history_records_and_states_its_options(tmp_path, two_releases, capsys):
+    out = tmp_path / "hist"
+    assert main(["history", "--library", str(two_releases), "--refs", "r*", "--eval-set", str(REPO / "eval_sets/example"),
+                 "--router", "bm25", "--router", "tfidf", "--split", "test", "--seed", "3", "--fields", "description",
+                 "--exclusions", "off", "--listing-budget", "200,0", "--steal-share", "0.25", "--out", str(out),
+                 "--cache-dir", str(tmp_path / "c")]) == 0
+    doc = json.loads((out / "history.json").read_text())
+    assert doc["options"] == {
+        "split": "test", "routers": ["bm25", "tfidf"], "seed": 3, "fields": "description", "exclusions": "off",
+        "listing_budget": {"spec": "200,0", "per_description": 200, "total": None}, "abstention": None,
+        "invalid_frontmatter": "skip", "model": None, "max_skill_bytes": 1 << 20, "max_prompt_chars": 20_000,
+        "graph": {"steal_share": 0.25, "near_margin": 0.05, "near_share": 0.3, "similar_k": 3}}
+    release = json.loads((out / "r2" / "results.json").read_text())
+    assert doc["eval_set_digests"]["sha256"] == release["eval_set"]["sha256"]
+    md = (out / "history.md").read_text()
+    header = md.split("| release |", 1)[0]
+    for needle in ("split test", "routers bm25, tfidf", "seed 3", "fields description", "exclusions off",
+                   "listing budget 200,0 (200 per description, no cap in all)", "abstention off", "invalid frontmatter skip",
+                   "steal share 0.25", f"Eval set digest {release['eval_set']['sha256'][:12]}"):
+        assert needle in header, needle
+    assert "model" not in header          # no embedding router ran
+    page = tmp_path / "r.html"
+    assert main(["report", str(out / "r2"), "--history", str(out), "--html", str(page)]) == 0
+    assert header.strip().splitlines()[-1] in html_section(page.read_text(), "history")   # the same sentence
+
+
+def test_history_options_line_with_abstention_and_a_command_router():
+    from harness.history import options_line
+    opts = {"split": "dev", "routers": ["hybrid", "command:agent"], "seed": 0, "fields": "both", "exclusions": "strip",
+            "listing_budget": {"spec": "claude-code", "per_description": 1536, "total": 8000},
+            "abstention": {"keep": 0.95, "rule": "margin", "calibrate_on": ["eval_sets/cal"]},
+            "invalid_frontmatter": "fallback", "model": None, "max_skill_bytes": 1, "max_prompt_chars": 1,
+            "graph": {"steal_share": 0.2, "near_margin": 0.05, "near_share": 0.3, "similar_k": 3},
+            "command_router": {"timeout": 120.0, "jobs": 2, "retries": 1, "batch": 1, "repeat": 5, "shuffle": False}}
+    line = options_line(opts, {"sha256": "a" * 64, "labels_sha256": "b" * 64, "prompts_sha256": "c" * 64})
+    for needle in ("split dev", "listing budget claude-code (1536 per description, 8000 in all)",
+                   "abstention keep 95.0 % (rule margin, calibrated on the dev split of eval_sets/cal)",
+                   "invalid frontmatter fallback", "model bundled all-MiniLM-L6-v2", "command router repeat 5 (no shuffle)",
+                   "Eval set digest aaaaaaaaaaaa (labels bbbbbbbbbbbb, prompts cccccccccccc)"):
+        assert needle in line, needle

@@ -140,6 +140,9 @@ def history_section(folder: Path) -> str:
             for r in hist["rows"]]
     trend = folder / "trend.svg"
     img = svg_img(trend.read_text(encoding="utf-8"), "trend over releases") if trend.is_file() else ""
+    if hist.get("options") and hist.get("eval_set_digests"):  # histories made before the options were recorded have none
+        from harness.history import options_line
+        img += f"<p>{t(options_line(hist['options'], hist['eval_set_digests']))}</p>"
     return section("history", "History", img + table([("release", ""), ("skills", ""), ("skipped", ""), ("in-scope prompts", ""),
                                                       ("top-1", ""), ("recall@3", ""), ("collisions high/medium", ""),
                                                       ("magnets", ""), ("errors/warnings", "")], rows))
