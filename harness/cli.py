@@ -266,11 +266,16 @@ def print_summary(res: dict, out: str, written: list[str]) -> None:
     where = lib["source"] + (f"@{lib['ref']}" if lib.get("ref") else "")
     ev = res["eval_set"]
     print(f"{where}: {lib['skills']} skills ({lib['skill_files']} SKILL.md files); "
-          f"{ev['in_scope']} in-scope + {ev['out_of_scope']} out-of-scope prompts (split {ev['split']})")
+          f"{ev['in_scope']} in-scope + {ev['out_of_scope']} out-of-scope"
+          + (f" + {ev['negative']} negative" if ev.get("negative") else "") + f" prompts (split {ev['split']})")
     for name, m in res["metrics"].items():
         top1 = "–" if m["top1"] is None else f"{100 * m['top1']:.1f}%"
         r3 = "–" if m["recall_at_3"] is None else f"{100 * m['recall_at_3']:.1f}%"
-        print(f"  {name:<8} top-1 {top1:>6}  recall@3 {r3:>6}")
+        # negative prompts (`not:`) are scored by the false-trigger rate alone: shown whenever the set has them
+        ft = "" if not ev.get("negative") else (
+            "  false-trigger " + ("–" if not m.get("negative") else
+                                  f"{100 * m['false_trigger']:.1f}% ({m['false_trigger_count']}/{m['negative']})"))
+        print(f"  {name:<8} top-1 {top1:>6}  recall@3 {r3:>6}{ft}")
     errors = sum(f["severity"] == "error" for f in res["findings"])
     warnings = sum(f["severity"] == "warning" for f in res["findings"])
     print(f"findings: {errors} error(s), {warnings} warning(s); wrote {', '.join(written)} to {out}")

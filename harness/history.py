@@ -52,12 +52,61 @@ def row(ref: str, result, graph) -> dict:
             "warnings": sum(f["severity"] == "warning" for f in res["findings"])}
 
 
-def render_history(rows: list[dict], library: str, eval_paths: list[str]) -> str:
+def history_options(cfg, graph_opts) -> dict:
+    """Everything a history's numbers depend on besides the library and the eval set (whose
+    digests history.json records apart): the same options give the same rows."""
+    from harness.listing import ListingBudget
+    from harness.scoring import COMMAND_PREFIX
+    listing = None
+    if cfg.listing_budget:
+        b = ListingBudget.parse(cfg.listing_budget)
+        listing = {"spec": cfg.listing_budget, "per_description": b.per_description, "total": b.total}
+    opts = {"split": cfg.split, "routers": list(cfg.routers), "seed": cfg.seed, "fields": cfg.fields,
+            "exclusions": cfg.exclusions, "listing_budget": listing,
+            "abstention": None if cfg.abstain is None else {
+                "keep": cfg.abstain, "rule": cfg.abstain_rule, "calibrate_on": list(cfg.calibrate_on) or None},
+            "invalid_frontmatter": cfg.invalid_frontmatter, "model": cfg.model,
+            "max_skill_bytes": cfg.max_skill_bytes, "max_prompt_chars": cfg.max_prompt_chars,
+            "graph": {"steal_share": graph_opts.steal_share, "near_margin": graph_opts.near_margin,
+                      "near_share": graph_opts.near_share, "similar_k": graph_opts.similar_k}}
+    if any(r.startswith(COMMAND_PREFIX) for r in cfg.routers):
+        opts["command_router"] = {"timeout": cfg.router_timeout, "jobs": cfg.router_jobs, "retries": cfg.router_retries,
+                                  "batch": cfg.router_batch, "repeat": cfg.repeat, "shuffle": cfg.shuffle}
+    return opts
+
+
+def options_line(opts: dict, digests: dict) -> str:
+    """history.md's statement of the options and the eval set digest, one sentence."""
+    lb = opts["listing_budget"]
+    ab = opts["abstention"]
+    g = opts["graph"]
+    parts = [f"split {opts['split']}", f"routers {', '.join(opts['routers'])}", f"seed {opts['seed']}",
+             f"fields {opts['fields']}", f"exclusions {opts['exclusions']}",
+             "listing budget " + ("none" if lb is None else f"{lb['spec']} ({lb['per_description'] or 'no cap'} per description, "
+                                                          f"{lb['total'] or 'no cap'} in all)"),
+             "abstention " + ("off" if ab is None else
+                              f"keep {pct(ab['keep'])} % (rule {ab['rule']}, calibrated on the dev split of "
+                              f"{', '.join(ab['calibrate_on']) if ab['calibrate_on'] else 'the eval set'})"),
+             f"invalid frontmatter {opts['invalid_frontmatter']}"]
+    if any(r in ("dense", "hybrid") for r in opts["routers"]):
+        parts.append(f"model {opts['model'] or 'bundled all-MiniLM-L6-v2'}")
+    parts.append(f"collisions at steal share {g['steal_share']}, near margin {g['near_margin']}, "
+                 f"near share {g['near_share']}, similar k {g['similar_k']}")
+    if "command_router" in opts:
+        c = opts["command_router"]
+        parts.append(f"command router repeat {c['repeat']}{'' if c['shuffle'] else ' (no shuffle)'}, batch {c['batch']}")
+    return (f"Options: {md_cell('; '.join(parts))}. Eval set digest {digests['sha256'][:12]} "
+            f"(labels {digests['labels_sha256'][:12]}, prompts {digests['prompts_sha256'][:12]}).")
+
+
+def render_history(rows: list[dict], library: str, eval_paths: list[str], options: str = "") -> str:
     lines = [f"# Routing history: {md_cell(library)}", "",
              f"Eval set {', '.join(eval_paths)}; router {rows[0]['router'] if rows else '–'}; top-1 and recall@3 over the "
-             "prompts in scope at each release (prompts whose skill does not exist yet count as out-of-scope).", "",
-             "| release | skills (files) | skipped | in-scope prompts | top-1 [95 % CI] | recall@3 | collisions high/medium | never chosen / shadowed | magnets | findings (errors/warnings) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "prompts in scope at each release (prompts whose skill does not exist yet count as out-of-scope).", ""]
+    if options:
+        lines += [options, ""]
+    lines += ["| release | skills (files) | skipped | in-scope prompts | top-1 [95 % CI] | recall@3 | collisions high/medium | never chosen / shadowed | magnets | findings (errors/warnings) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ci = f" [{100 * r['top1_ci'][0]:.1f}, {100 * r['top1_ci'][1]:.1f}]" if r["top1_ci"] else ""
         lines.append(f"| {md_cell(r['ref'])} | {r['skills']} ({r['skill_files']}) | {r['skipped']} | {r['in_scope']} | "
@@ -113,10 +162,11 @@ def run_history(args) -> int:
         ev = result.results["eval_set"]
         doc = {"schema_version": 1, "library": source, "eval_set": ev["paths"],
                "eval_set_digests": {k: ev[k] for k in ("sha256", "labels_sha256", "prompts_sha256")},
-               "router": rows[0]["router"], "rows": rows}
+               "router": rows[0]["router"], "options": history_options(cfg0, graph_options(args)), "rows": rows}
+        md = render_history(rows, source, doc["eval_set"], options_line(doc["options"], doc["eval_set_digests"]))
         (tmp / "history.json").write_text(dumps(doc), encoding="utf-8")
-        (tmp / "history.md").write_text(render_history(rows, source, doc["eval_set"]), encoding="utf-8")
+        (tmp / "history.md").write_text(md, encoding="utf-8")
         (tmp / "trend.svg").write_text(trend_svg(rows), encoding="utf-8")
         (tmp / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
-    print(render_history(rows, source, doc["eval_set"]), end="")
+    print(md, end="")
     return 0

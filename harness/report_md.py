@@ -20,14 +20,59 @@ def md_cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def false_trigger(m: dict) -> str:
+    """A router's false-trigger rate on negative prompts, with its counts: `50.0 (1/2)`."""
+    n = m.get("negative")
+    if not n:
+        return "–"
+    return f"{pct(m['false_trigger'])} ({m.get('false_trigger_count', round(m['false_trigger'] * n))}/{n})"
+
+
+KIND_MEASURES = (("top-1", "in_scope", "top1"), ("out-of-scope false-route", "out_of_scope", "oos_false_route"),
+                 ("false-trigger", "negative", "false_trigger"))
+
+
+def kind_rows(res: dict) -> list[tuple[str, str, int, list[str]]]:
+    """Per kind and measure: (kind, measure, prompts, one cell per router). `prompts` is the
+    measure's denominator (in-scope prompts for top-1, out-of-scope ones for false-route,
+    negative ones for false-trigger); a router that failed on some of them has fewer, and its
+    cell says over how many ("(of n)")."""
+    per_kind = res["per_kind"]
+    routers = list(per_kind)
+    rows = []
+    for kind in sorted({k for r in routers for k in per_kind[r]}):
+        for measure, count, rate in KIND_MEASURES:
+            ds = [per_kind[r].get(kind) for r in routers]
+            ns = [_count(d, count) for d in ds]
+            if not any(ns):
+                continue
+            n = max(ns)
+            cells = [pct(d.get(rate) if d else None) + ("" if c == n else f" (of {c})") for d, c in zip(ds, ns)]
+            rows.append((kind or "(none)", measure, n, cells))
+    return rows
+
+
+def _count(d: dict | None, key: str) -> int:
+    if not d:
+        return 0
+    if key in d:
+        return d[key]
+    # results.json written before per-kind denominators were recorded: only in-scope is known
+    if key == "out_of_scope" and d.get("oos_false_route") is not None:
+        return d["prompts"] - d["in_scope"]
+    return 0
+
+
 def render_report(res: dict, max_rows: int = 10) -> str:
     lib, ev = res["library"], res["eval_set"]
     where = lib["source"] + (f"@{lib['ref']}" if lib.get("ref") else "")
     commit = f", commit {lib['commit'][:12]}" if lib.get("commit") else ""
+    counts = (f"{ev['in_scope']} in-scope, {ev['out_of_scope']} out-of-scope and {ev['negative']} negative prompts"
+              if ev.get("negative") else f"{ev['in_scope']} in-scope and {ev['out_of_scope']} out-of-scope prompts")
     lines = [f"# Routing report: {md_cell(where)}", "",
              f"{lib['skills']} skills from {lib['skill_files']} SKILL.md files{commit} "
              f"(content {lib['content_sha256'][:12]}); eval set {', '.join(md_cell(p) for p in ev['paths'])} "
-             f"(split {ev['split']}): {ev['in_scope']} in-scope and {ev['out_of_scope']} out-of-scope prompts; seed {res['seed']}.", ""]
+             f"(split {ev['split']}): {counts}; seed {res['seed']}.", ""]
     if lib.get("skipped"):
         lines += [f"{len(lib['skipped'])} SKILL.md file(s) skipped for invalid frontmatter (--invalid-frontmatter skip).", ""]
     if lib.get("loaded_by_fallback"):
@@ -35,24 +80,25 @@ def render_report(res: dict, max_rows: int = 10) -> str:
     if ev.get("remapped") or ev.get("became_out_of_scope"):
         lines += [f"{ev['remapped']} prompt(s) remapped to a renamed skill; {ev['became_out_of_scope']} scored as "
                   "out-of-scope because their skill is absent at this release.", ""]
+    negatives = bool(ev.get("negative"))
     lines += ["## Metrics (in-scope prompts, 95 % bootstrap intervals)", "",
-              "| router | top-1 | recall@3 | recall@5 | MRR@10 | top-1 incl. acceptable | out-of-scope false-route |",
-              "|---|---|---|---|---|---|---|"]
+              "| router | top-1 | recall@3 | recall@5 | MRR@10 | top-1 incl. acceptable | out-of-scope false-route |"
+              + (" false-trigger (negative prompts) |" if negatives else ""),
+              "|---|---|---|---|---|---|---|" + ("---|" if negatives else "")]
     for name, m in res["metrics"].items():
         lines.append(f"| {name} | {pct(m['top1'])}{ci(m['top1_ci'])} | {pct(m['recall_at_3'])}{ci(m['recall_at_3_ci'])} "
-                     f"| {pct(m['recall_at_5'])} | {pct(m['mrr_at_10'])} | {pct(m['top1_lenient'])} | {pct(m['oos_false_route'])} |")
+                     f"| {pct(m['recall_at_5'])} | {pct(m['mrr_at_10'])} | {pct(m['top1_lenient'])} | {pct(m['oos_false_route'])} |"
+                     + (f" {false_trigger(m)} |" if negatives else ""))
     routers = list(res["per_kind"])
-    kinds = sorted({k for r in routers for k in res["per_kind"][r]})
-    if kinds:
-        lines += ["", "## Top-1 by kind of prompt", "", "| kind | prompts | " + " | ".join(routers) + " |",
-                  "|---|---|" + "---|" * len(routers)]
-        for k in kinds:
-            first = res["per_kind"][routers[0]][k]
-            cells = []
-            for r in routers:
-                d = res["per_kind"][r][k]
-                cells.append(pct(d["top1"]) if d["in_scope"] else f"false-route {pct(d['oos_false_route'])}")
-            lines.append(f"| {md_cell(k or '(none)')} | {first['prompts']} | " + " | ".join(cells) + " |")
+    rows = kind_rows(res)
+    if rows:
+        used = [f"{who} ones for {m.split()[-1]}" for m, who in (("top-1", "in-scope"), ("out-of-scope false-route", "out-of-scope"),
+                                                                  ("false-trigger", "negative")) if any(r[1] == m for r in rows)]
+        lines += ["", "## By kind of prompt", "",
+                  f"Each rate is over the prompts counted beside it: {', '.join(used)} (a router that failed on some "
+                  "shows its own count).", "",
+                  "| kind | measure | prompts | " + " | ".join(routers) + " |", "|---|---|---|" + "---|" * len(routers)]
+        lines += [f"| {md_cell(k)} | {measure} | {n} | " + " | ".join(cells) + " |" for k, measure, n, cells in rows]
     default = "hybrid" if "hybrid" in res["per_skill"] else (routers[0] if routers else None)
     if default:
         worst = sorted(((v["recall"], n, v) for n, v in res["per_skill"][default].items() if v["support"]),
@@ -77,22 +123,36 @@ def render_report(res: dict, max_rows: int = 10) -> str:
     return "\n".join(lines) + "\n"
 
 
+ABSTENTION_COLUMNS = ("router", "threshold", "in-scope kept", "out-of-scope false-route", "AUROC")
+
+
+def abstention(res: dict) -> tuple[str, str, list[list[str]]] | None:
+    """The abstention section (title, calibration note, one row per router), shared by report.md
+    and the HTML report so that both show the same numbers; None without --abstain."""
+    ab = (res.get("fidelity") or {}).get("abstention")
+    if not ab:
+        return None
+    cal = ab["calibration"]
+    note = (f"Calibrated on the dev split of {', '.join(cal['paths'])}: {cal['in_scope']} in-scope "
+            f"and {cal['out_of_scope']} out-of-scope prompts.")
+    rows = []
+    for name, d in ab["routers"].items():
+        m = res["metrics"].get(name, {})
+        rows.append([name, str(d["threshold"]), pct(m.get("in_scope_kept")), pct(m.get("oos_false_route")),
+                     str(m["auroc"]) if m.get("auroc") is not None else "–"])
+    return f"Abstention (keep {pct(ab['keep'])} % of in-scope prompts, rule {ab['rule']})", note, rows
+
+
 def fidelity_lines(res: dict, max_rows: int = 10) -> list[str]:
     """Exclusion mode, abstention, the listing budget and the command router's errors and repeats."""
     fid, out = res.get("fidelity") or {}, []
     if fid.get("exclusions", "off") != "off":
         out += ["", f"Exclusion-aware scoring: {fid['exclusions']} (see the routers' config in results.json).", ""]
-    ab = fid.get("abstention")
+    ab = abstention(res)
     if ab:
-        cal = ab["calibration"]
-        out += ["", f"## Abstention (keep {pct(ab['keep'])} % of in-scope prompts, rule {ab['rule']})", "",
-                f"Calibrated on the dev split of {', '.join(md_cell(p) for p in cal['paths'])}: {cal['in_scope']} in-scope "
-                f"and {cal['out_of_scope']} out-of-scope prompts.", "",
-                "| router | threshold | in-scope kept | out-of-scope false-route | AUROC |", "|---|---|---|---|---|"]
-        for name, d in ab["routers"].items():
-            m = res["metrics"].get(name, {})
-            out.append(f"| {name} | {d['threshold']} | {pct(m.get('in_scope_kept'))} | {pct(m.get('oos_false_route'))} "
-                       f"| {m.get('auroc') if m.get('auroc') is not None else '–'} |")
+        title, note, rows = ab
+        out += ["", f"## {title}", "", md_cell(note), "", "| " + " | ".join(ABSTENTION_COLUMNS) + " |", "|---|---|---|---|---|"]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
     listing = fid.get("listing")
     if listing:
         out += ["", "## What the agent sees (listing budget)", "",
@@ -106,6 +166,7 @@ def fidelity_lines(res: dict, max_rows: int = 10) -> list[str]:
                     f"{md_cell(', '.join(r['distinguishing_terms_lost'])) or '–'} |" for r in rows]
             if len(listing["skills_cut"]) > max_rows:
                 out.append(f"\n{len(listing['skills_cut']) - max_rows} more in results.json (fidelity.listing).")
+    repeats = {r["name"]: (r.get("config") or {}).get("repeat", 1) for r in res.get("routers", [])}
     for name, m in res["metrics"].items():
         if m.get("errors") or m.get("trials"):
             out += ["", f"## Router {md_cell(name)}: errors and repeats", "",
@@ -113,4 +174,8 @@ def fidelity_lines(res: dict, max_rows: int = 10) -> list[str]:
             if m.get("trials"):
                 out.append(f"{m['trials']} answered trials; pass rate {pct(m['trial_pass_rate'])} %{ci(m['trial_pass_rate_ci'])}; "
                            f"{m['flaky_prompts']} flaky prompt(s) (more than one distinct choice across repeats).")
+            if repeats.get(name, 1) > 1:
+                out.append(f"Asked {repeats[name]} times per prompt: its top-1 (and every metric above) reads each "
+                           "prompt's most frequent answer among the trials that answered (\"no skill\" counts as an "
+                           "answer; a tie goes to the earliest trial), and recall@k that trial's ranking.")
     return out

@@ -11,8 +11,9 @@ from harness.errors import HarnessError
 from harness.html.assets import CSS, JS
 from harness.html.plots import confusion_heatmap
 from harness.html.safe import script_json, svg_img, text as t
-from harness.html.sections import (collisions_section, compare_section, findings_section, history_section,
-                                   num, orphans_section, pct, section, skills_section, table)
+from harness.html.sections import (abstention_section, collisions_section, compare_section, findings_section,
+                                   history_section, num, orphans_section, pct, section, skills_section, table)
+from harness.report_md import false_trigger, kind_rows
 
 
 def _read(path: Path, required=True):
@@ -27,8 +28,10 @@ def build_html(results_dir: str, compare: dict | None = None, history_dir: str |
     d = Path(results_dir)
     try:
         res = json.loads(_read(d / "results.json"))
-        col = json.loads(_read(d / "collisions.json", False) or '{"collisions": []}')["collisions"]
-        orph = json.loads(_read(d / "orphans.json", False) or "{}")
+        # absent after `run --no-graph`: None, and the sections say "not computed" (never "0" or "none")
+        col_text, orph_text = _read(d / "collisions.json", False), _read(d / "orphans.json", False)
+        col = None if col_text is None else json.loads(col_text)["collisions"]
+        orph = None if orph_text is None else json.loads(orph_text)
     except (json.JSONDecodeError, KeyError) as exc:
         raise HarnessError(f"{results_dir}: not a readable results folder ({exc})") from None
     graph_svg = _read(d / "graph.svg", False)
@@ -44,19 +47,22 @@ def build_html(results_dir: str, compare: dict | None = None, history_dir: str |
             f"<p>eval set {t(', '.join(ev['paths']))} (split {t(ev['split'])}, digest <code>{t(ev['sha256'][:12])}</code>): "
             f"{t(ev['in_scope'])} in-scope and {t(ev['out_of_scope'])} out-of-scope prompts · routers {t(', '.join(routers))} "
             f"(default {t(default)}) · seed {t(res['seed'])} · skill-harness {t(res['harness_version'])}</p></header>")
+    negatives = bool(ev.get("negative"))
     rows = []
     for name, m in res["metrics"].items():
         ci = lambda k: f" [{pct(m[k][0])}, {pct(m[k][1])}]" if m.get(k) else ""  # noqa: E731
         rows.append([t(name), num(pct(m["top1"]) + ci("top1_ci")), num(pct(m["recall_at_3"]) + ci("recall_at_3_ci")),
-                     num(pct(m["recall_at_5"])), num(pct(m["mrr_at_10"])), num(pct(m["top1_lenient"])), num(pct(m["oos_false_route"]))])
+                     num(pct(m["recall_at_5"])), num(pct(m["mrr_at_10"])), num(pct(m["top1_lenient"])), num(pct(m["oos_false_route"]))]
+                    + ([num(false_trigger(m))] if negatives else []))
     parts.append(section("metrics", "Metrics (in-scope prompts, 95 % bootstrap intervals)", table(
         [("router", ""), ("top-1", ""), ("recall@3", ""), ("recall@5", ""), ("MRR@10", ""), ("top-1 incl. acceptable", ""),
-         ("out-of-scope false-route", "")], rows)))
-    kinds = sorted({k for r in res["per_kind"].values() for k in r})
-    krows = [[t(k or "(none)"), num(res["per_kind"][routers[0]][k]["prompts"])]
-             + [num(pct(res["per_kind"][r][k]["top1"]) if res["per_kind"][r][k]["in_scope"]
-                    else "false-route " + pct(res["per_kind"][r][k]["oos_false_route"])) for r in routers] for k in kinds]
-    parts.append(section("kinds", "Top-1 by kind of prompt", table([("kind", ""), ("prompts", "")] + [(r, "") for r in routers], krows)))
+         ("out-of-scope false-route", "")] + ([("false-trigger (negative prompts)", "")] if negatives else []), rows)))
+    krows = [[t(k), t(measure), num(n)] + [num(c) for c in cells] for k, measure, n, cells in kind_rows(res)]
+    parts.append(section("kinds", "By kind of prompt (each rate over the prompts counted beside it)",
+                         table([("kind", ""), ("measure", ""), ("prompts", "")] + [(r, "") for r in res["per_kind"]], krows)))
+    ab = abstention_section(res)
+    if ab:
+        parts.append(ab)
     if compare is not None:
         parts.append(compare_section(compare))
     parts.append(skills_section(res, default, col, orph))

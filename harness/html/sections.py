@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 from harness.html.safe import svg_img, text as t
-from harness.report_md import pct
+from harness.report_md import ABSTENTION_COLUMNS, abstention, pct
+
+NOT_COMPUTED = "not computed (run without --no-graph)"
 
 
 def num(v) -> str:
@@ -25,12 +27,16 @@ def section(sid: str, title: str, inner: str) -> str:
     return f'<section id="{t(sid)}"><h2>{t(title)}</h2>{inner}</section>'
 
 
-def skills_section(res: dict, default: str, col: list[dict], orph: dict) -> str:
+def skills_section(res: dict, default: str, col: list[dict] | None, orph: dict | None) -> str:
+    missing = {(True, True): "Collision, orphan and magnet", (True, False): "Collision", (False, True): "Orphan and magnet"}.get(
+        (col is None, orph is None))
+    note = f'<p class="muted">{t(missing)} flags {NOT_COMPUTED}.</p>' if missing else ""
     flags: dict[str, list[str]] = {}
-    for c in col:
+    for c in col or []:
         if c["severity"] in ("high", "medium"):
             flags.setdefault(c["victim"], []).append(f"loses to {c['thief']}")
             flags.setdefault(c["thief"], []).append(f"takes from {c['victim']}")
+    orph = orph or {}
     for o in orph.get("never_chosen", []):
         flags.setdefault(o["skill"], []).append("never chosen")
     for o in orph.get("shadowed", []):
@@ -48,13 +54,15 @@ def skills_section(res: dict, default: str, col: list[dict], orph: dict) -> str:
         fl = "".join(f'<span class="flag">{t(x)}</span>' for x in sorted(set(flags.get(name, []))))
         rows.append([t(name), t(plugin), num(s["support"]), num(pct(s["recall"])), num(pct(s["precision"])),
                      num(pct(s["f1"])), num(s["predicted"]), fl])
-    inner = ('<input type="search" data-filter="skills-table" placeholder="filter skills, plugins, flags" aria-label="filter">'
+    inner = (note + '<input type="search" data-filter="skills-table" placeholder="filter skills, plugins, flags" aria-label="filter">'
              + table([("skill", "text"), ("plugin", "text"), ("support", "num"), ("recall", "num"), ("precision", "num"),
                       ("F1", "num"), ("routed to it", "num"), ("flags", "text")], rows, "skills-table", sortable=True))
     return section("skills", f"Skills ({default}; click a column to sort)", inner)
 
 
-def collisions_section(col: list[dict], graph_svg: str | None, max_rows: int = 25) -> str:
+def collisions_section(col: list[dict] | None, graph_svg: str | None, max_rows: int = 25) -> str:
+    if col is None:
+        return section("collisions", "Collisions", f"<p>{t(NOT_COMPUTED.capitalize())}: no collisions.json.</p>")
     parts = [svg_img(graph_svg, "collision neighbourhoods") if graph_svg else ""]
     shown = [c for c in col if c["severity"] in ("high", "medium")][:max_rows]
     for c in shown:
@@ -69,12 +77,24 @@ def collisions_section(col: list[dict], graph_svg: str | None, max_rows: int = 2
     return section("collisions", "Collisions", "".join(parts))
 
 
-def orphans_section(orph: dict) -> str:
+def orphans_section(orph: dict | None) -> str:
+    if orph is None:
+        return section("orphans", "Orphans and magnets", f"<p>{t(NOT_COMPUTED.capitalize())}: no orphans.json.</p>")
     items = [("unlabelled (no prompt expects them: a coverage gap)", ", ".join(orph.get("unlabelled", []))),
              ("never chosen (never top-1 for an in-scope prompt)", ", ".join(o["skill"] for o in orph.get("never_chosen", []))),
              ("shadowed", ", ".join(f"{o['skill']} by {o['by']} ({pct(o['share'])} %)" for o in orph.get("shadowed", []))),
              ("magnets", ", ".join(f"{m['skill']} ({m['taken']} prompts of {len(m['from'])} others)" for m in orph.get("magnets", [])))]
     return section("orphans", "Orphans and magnets", "<ul>" + "".join(f"<li><b>{t(k)}</b>: {t(v or 'none')}</li>" for k, v in items) + "</ul>")
+
+
+def abstention_section(res: dict) -> str | None:
+    """The same title, note and numbers as report.md's abstention section; None without --abstain."""
+    ab = abstention(res)
+    if ab is None:
+        return None
+    title, note, rows = ab
+    return section("abstention", title, f"<p>{t(note)}</p>" + table(
+        [(c, "") for c in ABSTENTION_COLUMNS], [[t(r[0])] + [num(v) for v in r[1:]] for r in rows]))
 
 
 def findings_section(res: dict, max_rows: int = 300) -> str:
@@ -120,6 +140,9 @@ def history_section(folder: Path) -> str:
             for r in hist["rows"]]
     trend = folder / "trend.svg"
     img = svg_img(trend.read_text(encoding="utf-8"), "trend over releases") if trend.is_file() else ""
+    if hist.get("options") and hist.get("eval_set_digests"):  # histories made before the options were recorded have none
+        from harness.history import options_line
+        img += f"<p>{t(options_line(hist['options'], hist['eval_set_digests']))}</p>"
     return section("history", "History", img + table([("release", ""), ("skills", ""), ("skipped", ""), ("in-scope prompts", ""),
                                                       ("top-1", ""), ("recall@3", ""), ("collisions high/medium", ""),
                                                       ("magnets", ""), ("errors/warnings", "")], rows))

@@ -39,6 +39,8 @@ def summarize(prompts, outcomes, seed: int, intervals: bool = True) -> tuple[dic
     out["top1_lenient"] = round6(mean(lenient))
     out["oos_false_route"] = _share(outcomes[i].selected is not None for i in oos)
     out["false_trigger"] = _share(outcomes[i].selected in prompts[i].not_ for i in neg)
+    out["negative"] = len(neg)  # the false-trigger rate's denominator (answered negative prompts)
+    out["false_trigger_count"] = sum(outcomes[i].selected in prompts[i].not_ for i in neg)
     ids = [prompts[i].id for i in ins]
     for name in ("top1", "recall_at_3"):
         ci = bootstrap_ci(dict(zip(ids, vals[name])), seed) if intervals else None
@@ -54,11 +56,13 @@ def summarize(prompts, outcomes, seed: int, intervals: bool = True) -> tuple[dic
         ki = [j for j, i in enumerate(ins) if prompts[i].kind == kind]
         ko = [i for i in oos if prompts[i].kind == kind]
         kn = [i for i in neg if prompts[i].kind == kind]
+        # every rate next to its denominator: the answered prompts it is computed over
         kinds[kind] = {"prompts": sum(1 for p in prompts if p.kind == kind), "in_scope": len(ki),
                        "top1": round6(vals["top1"][ki].mean()) if ki else None,
                        "recall_at_3": round6(vals["recall_at_3"][ki].mean()) if ki else None,
-                       "oos_false_route": _share(outcomes[i].selected is not None for i in ko),
-                       "false_trigger": _share(outcomes[i].selected in prompts[i].not_ for i in kn)}
+                       "out_of_scope": len(ko), "oos_false_route": _share(outcomes[i].selected is not None for i in ko),
+                       "negative": len(kn), "false_trigger": _share(outcomes[i].selected in prompts[i].not_ for i in kn),
+                       "errors": sum(1 for i, p in enumerate(prompts) if p.kind == kind and outcomes[i].error is not None)}
     return out, kinds
 
 
