@@ -340,10 +340,41 @@ COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "history":
             "eval-set": cmd_eval_set}
 
 
+class _ClosedPipeSafe:
+    """stdout that a reader may close (`skill-harness compare … | head`): the rest of the output is
+    dropped and the command runs to its own exit code (a closed pipe is neither a failure nor a gate)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._close()
+            return len(text)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._close()
+
+    def _close(self):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # nothing more reaches the pipe, at exit included
+        os.close(devnull)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     entry = argv is None  # the process's entry point (not a call from a library or a test)
     argv = sys.argv[1:] if argv is None else argv
+    if entry:
+        sys.stdout = _ClosedPipeSafe(sys.stdout)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed one usage line
@@ -372,8 +403,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(130)
-    except BrokenPipeError:
-        return 1
+    except BrokenPipeError:  # stdout of an in-process call closed: nothing failed
+        return 0
     except Exception as exc:  # pragma: no cover - a bug of ours, still one line
         if os.environ.get("SKILL_HARNESS_DEBUG"):
             raise

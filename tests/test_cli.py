@@ -122,3 +122,15 @@ def test_eval_set_check_reports_every_broken_line(tmp_path, cache_dir):
     assert proc.returncode == 2
     assert "bad.jsonl:2: bad JSON" in proc.stdout and "bad.jsonl:3: duplicate id 'a'" in proc.stdout
     assert "label 'forge-deplyo' names no skill of this library; did you mean 'forge-deploy'?" in proc.stdout
+
+
+@pytest.mark.parametrize("extra,code", [([], 0), (["--strict"], 2)])
+def test_a_closed_stdout_keeps_the_commands_own_exit_code(tmp_path, cache_dir, extra, code):
+    """`skill-harness run | head -0`: the reader left, the run still ends with its own code (not 1)."""
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", "--router", "bm25", "--no-graph", "--out",
+                             str(tmp_path / "o"), "--cache-dir", str(cache_dir), *extra],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == code, err
+    assert "Traceback" not in err and "BrokenPipe" not in err and (tmp_path / "o" / "results.json").is_file()

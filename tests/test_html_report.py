@@ -108,8 +108,8 @@ def test_report_in_chromium(hostile_report, browser, tmp_path):
 
 @pytest.fixture(scope="module")
 def real_report(tmp_path_factory, cache_dir):
-    """The baseline's HTML report, built as reports/regenerate builds it (it carries the library's
-    own paths, so it is not committed): release-2026-08-20 against 06-26, with the committed history."""
+    """The baseline's HTML report, built as reports/regenerate builds it: release-2026-08-20 against
+    06-26, with the committed history."""
     root = tmp_path_factory.mktemp("real")
     for ref in ("release-2026-06-26", "release-2026-08-20"):
         proc = subprocess.run([sys.executable, "-m", "harness", "run", "--library", f"agent-toolkit-for-aws@{ref}",
@@ -125,10 +125,7 @@ def real_report(tmp_path_factory, cache_dir):
 
 
 def test_the_baseline_report_opens_clean(browser, real_report):
-    import hashlib
     page = real_report
-    pinned = (REPO / "reports" / "agent-toolkit-for-aws" / "SHA256SUMS").read_text()
-    assert f"{hashlib.sha256(page.read_bytes()).hexdigest()}  ./report.html" in pinned.splitlines()  # the baseline's own
     assert page.stat().st_size < 3_000_000
     browser.get(page.as_uri())
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
