@@ -61,4 +61,7 @@ def run_compare(args) -> int:
     if summary:
         with open(summary, "a", encoding="utf-8") as fh:
             fh.write(text + "\n")
-    return 1 if breaches else 0
+    from harness.cli import strict_exit_releases
+    # --strict: error findings in either release are bad input (2), whatever the gate says
+    return strict_exit_releases({f"base {base.label}": base.results, f"head {head.label}": head.results}, args.strict) \
+        or (1 if breaches else 0)
