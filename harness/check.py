@@ -85,16 +85,21 @@ def with_description(data: bytes, text: str) -> bytes:
     return "\n".join(body + lines[end:]).encode("utf-8")
 
 
-def neighbours(name: str, library, encoder, cache, fields: str, k: int = 5) -> list[dict]:
-    """The k skills nearest by description: cosine of the embeddings when an encoder is given
-    (as the dense router embeds them), else tf-idf; each with the distinctive terms both share."""
-    from harness.graph.build import description_embeddings, term_index
+def neighbours(name: str, library, encoder, cache, fields: str, exclusions: str = "strip", k: int = 5) -> list[dict]:
+    """The k skills nearest by what the routers read of them (`fields`, each description as read
+    under `exclusions`): cosine of the embeddings when an encoder is given (as the dense router
+    embeds them), else tf-idf; each with the distinctive terms both texts share."""
+    from harness.exclusions import as_read
+    from harness.graph.terms import TermIndex
+    from harness.library.model import router_text
     names = library.names
     if name not in names or len(names) < 2:
         return []
-    terms = term_index(library)
+    texts = [router_text(s.name, as_read(s.description, exclusions), fields) for s in library.skills]
+    terms = TermIndex(list(names), texts)
     if encoder is not None:
-        emb = description_embeddings(library, fields, encoder, cache)
+        from harness.textproc import split_words
+        emb = cache.embed(encoder, [split_words(t) for t in texts])
         sims = emb @ emb[names.index(name)]
     else:
         sims = terms.similarity()[names.index(name)]
@@ -158,7 +163,7 @@ def run_check(args) -> dict:
     from harness.check_base import base_key, load_base, save_base
     from harness.compare.diff import compare
     from harness.compare.load import RunDir
-    from harness.compare.policy import evaluate, parse_policy
+    from harness.compare.policy import evaluate, parse_policy, require_prompts
     from harness.evalset import load_eval_sets
     from harness.library.loader import build_library
     from harness.library.source import snapshot
@@ -171,6 +176,8 @@ def run_check(args) -> dict:
     if not path.is_file():
         raise HarnessError(f"{path}: no such file")
     rules = parse_policy(args.fail_on)
+    if not args.eval_set:
+        require_prompts(rules, None, None)
     root, rel = library_root(path, args.library)
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     data = path.read_bytes()
@@ -205,7 +212,7 @@ def run_check(args) -> dict:
     name = fields.get("name") if fields and isinstance(fields.get("name"), str) else folder
     findings += shadowed_copy(rel, name, head_lib)
     report = {"file": rel, "library": root, "skill": name, "against": against.ref, "against_state": against.state(data),
-              "lint": [f.to_dict() for f in findings], "neighbours": [], "what_if": None, "as_is": None, "breaches": []}
+              "lint": [f.to_dict() for f in findings], "neighbours": [], "what_if": None, "what_if_by_router": [], "as_is": None, "breaches": []}
     routers = args.router or ["hybrid"]
     if not args.eval_set:
         report["note"] = "no --eval-set: lint and neighbours only"
@@ -213,7 +220,10 @@ def run_check(args) -> dict:
                     fields=args.fields, invalid_frontmatter=mode, intervals=False,
                     exclusions=args.exclusions)
     uses_model = any(ROUTERS.get(r)(ctx).model_info()[0] for r in routers if not r.startswith("command:"))
-    report["neighbours"] = neighbours(name, head_lib, *((encoder, ctx.cache) if uses_model else (None, None)), args.fields)
+    report["neighbours"] = neighbours(name, head_lib, *((encoder, ctx.cache) if uses_model else (None, None)), args.fields,
+                                      args.exclusions)
+    report["neighbours_by"] = {"fields": args.fields, "exclusions": args.exclusions,
+                               "similarity": "embedding cosine" if uses_model else "tf-idf cosine"}
     if args.eval_set:
         evalset = load_eval_sets(args.eval_set)
         key = base_key(base_files, evalset.sha256, cfg, encoder.sha256 if uses_model else None)
@@ -226,18 +236,23 @@ def run_check(args) -> dict:
         else:
             head = routed("head", cfg, head_lib, evalset, ctx)
         gate = "hybrid" if "hybrid" in routers else routers[0]
-        prompts = {p.id: p.prompt for p in evalset.prompts}
+        texts = {p.id: p.prompt for p in evalset.prompts}
         if against.ref is None:
-            report["as_is"] = as_is(name, head, prompts, gate)
+            report["as_is"] = as_is(name, head, texts, gate)
             return _verdict(report, findings, args.strict)
         cmp = compare(base, head, 0, {}, intervals=any(r.sig for r in rules))  # only ':sig' reads them
-        r = cmp["routers"][gate]
-        report["what_if"] = {
-            "router": gate, "top1": r["metrics"]["top1"], "recall_at_3": r["metrics"]["recall_at_3"],
-            **what_if(name, base, head, prompts, gate),
-            "per_skill": [s for s in cmp["per_skill"][gate] if s["recall_delta"] or s["precision_delta"]],
-            "new_collisions": cmp["collisions"]["new"], "resolved_collisions": cmp["collisions"]["resolved"],
-        }
+        require_prompts(rules, cmp, gate)
+
+        def one(router: str) -> dict:
+            r = cmp["routers"][router]
+            return {"router": router, "top1": r["metrics"]["top1"], "recall_at_3": r["metrics"]["recall_at_3"],
+                    "fixed": r["wins"], "broken": r["losses"], "mcnemar_p": r["mcnemar_p"],
+                    **what_if(name, base, head, texts, router),
+                    "per_skill": [s for s in cmp["per_skill"][router] if s["recall_delta"] or s["precision_delta"]]}
+        # the verdict reads the gate router (collisions: its routing graph); every router's what-if is shown
+        report["what_if"] = {**one(gate), "new_collisions": cmp["collisions"]["new"],
+                             "resolved_collisions": cmp["collisions"]["resolved"]}
+        report["what_if_by_router"] = [report["what_if"] if r == gate else one(r) for r in routers]
         report["breaches"] = evaluate(rules, cmp, gate)
     return _verdict(report, findings, args.strict)
 

@@ -282,13 +282,22 @@ def print_summary(res: dict, out: str, written: list[str]) -> None:
 
 
 def strict_exit(res: dict, strict: bool) -> int:
-    errors = [f for f in res["findings"] if f["severity"] == "error"]
-    if strict and errors:
-        f = errors[0]
-        print(f"skill-harness: error: --strict: {len(errors)} error finding(s), first {f['path']}:{f['line']} [{f['code']}]",
-              file=sys.stderr)
-        return 2
-    return 0
+    return strict_exit_releases({"": res}, strict)
+
+
+def strict_exit_releases(releases: dict[str, dict], strict: bool) -> int:
+    """--strict: exit 2, with one line naming the first error finding, when any release (label ->
+    results.json) has error findings; 0 otherwise. Called after the outputs are written."""
+    errors = {label: [f for f in res["findings"] if f["severity"] == "error"] for label, res in releases.items()}
+    hit = [label for label, e in errors.items() if e]
+    if not strict or not hit:
+        return 0
+    f, total = errors[hit[0]][0], sum(len(e) for e in errors.values())
+    where = f" in {len(hit)} of {len(releases)} releases" if len(releases) > 1 else ""
+    first = f"{hit[0]}: " if hit[0] else ""
+    print(f"skill-harness: error: --strict: {total} error finding(s){where}, first {first}{f['path']}:{f['line']} [{f['code']}]",
+          file=sys.stderr)
+    return 2
 
 
 def cmd_compare(args) -> int:

@@ -150,7 +150,7 @@ def run_history(args) -> int:
     refs = expand_refs(source, args.refs, cfg0.cache_dir)
     out = Path(args.out)
     check_out_dir(out)
-    rows, timings = [], {}
+    rows, timings, results = [], {}, {}
     with atomic_dir(out) as tmp, progress() as prog:
         for ref in refs:
             t = time.perf_counter()
@@ -158,6 +158,7 @@ def run_history(args) -> int:
             args.library = f"{source}@{ref}"
             result, graph, _ = run_release(run_config(args), tmp / ref, graph_options(args), prog)
             rows.append(row(ref, result, graph))
+            results[ref] = result.results
             timings[ref] = round(time.perf_counter() - t, 2)
         ev = result.results["eval_set"]
         doc = {"schema_version": 1, "library": source, "eval_set": ev["paths"],
@@ -169,4 +170,5 @@ def run_history(args) -> int:
         (tmp / "trend.svg").write_text(trend_svg(rows), encoding="utf-8")
         (tmp / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     print(md, end="")
-    return 0
+    from harness.cli import strict_exit_releases
+    return strict_exit_releases(results, args.strict)

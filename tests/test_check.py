@@ -264,3 +264,80 @@ def test_outside_git_no_delta_is_claimed(tmp_path, cache_dir, capsys):
                                      "--description", "Deploys builds. Use when releasing.", "--cache-dir", str(cache_dir))
     assert rc == 0 and rep["against"] == "the file on disk" and rep["against_state"] == "changed"
     assert rep["what_if"]["loses"]
+
+# issue 16, items 8, 21 and 15 (two routers): every verdict sound
+
+EXAMPLE = REPO / "skills" / "example" / "v2"
+SECRETS = EXAMPLE / "plugins" / "forge-ops" / "skills" / "forge-secrets" / "SKILL.md"
+ARTIFACTS = "Stores and rotates build artifacts and their signing keys. Use when publishing a build."
+
+
+def test_a_rule_without_an_eval_set_exits_2_naming_the_rules(cache_dir, capsys):
+    from harness.cli import main
+    base = ["check", str(SECRETS), "--library", str(EXAMPLE), "--description", ARTIFACTS, "--router", "bm25",
+            "--cache-dir", str(cache_dir)]
+    capsys.readouterr()
+    assert main(base + ["--fail-on", "new-collision,top1-drop>0"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.splitlines() == ["skill-harness: error: --fail-on new-collision,top1-drop>0: every rule needs "
+                                              "routed prompts and there are none (no eval set: give --eval-set)"]
+    assert main(base) == 0                     # lint and neighbours alone: no rule, nothing claimed
+    assert "no --eval-set: lint and neighbours only" in capsys.readouterr().out
+
+
+NEIGHBOURS = {
+    "db-backup-restore": "Restores Postgres databases from snapshots on the kubernetes cluster. Use when data must come back.",
+    "db-backup-verify": "Checks that nightly archive files are complete. Use when auditing retention.",
+    "log-shipping": "Ships application logs from the kubernetes cluster to the search service. Use when logs are missing.",
+    "alert-routing": "Sends pager notifications to the on-call engineer. Use when an incident starts.",
+    "cache-warming": "Preloads the CDN edge before a launch. Use when traffic spikes.",
+}
+
+
+@pytest.mark.parametrize("fields,nearest,shared", [("name", "db-backup-verify", "db backup"),
+                                                    ("description", "log-shipping", "kubernetes cluster")])
+def test_neighbours_compare_what_the_routers_read(tmp_path, capsys, fields, nearest, shared):
+    """By name, db-backup-restore's neighbour is db-backup-verify (two name words shared); by
+    description it is log-shipping (the kubernetes cluster). The shared terms come from the same text."""
+    from conftest import write_skill
+    from harness.cli import main
+    for name, desc in NEIGHBOURS.items():
+        write_skill(tmp_path / "lib", f"skills/{name}", name, desc)
+    args = ["check", str(tmp_path / "lib/skills/db-backup-restore/SKILL.md"), "--library", str(tmp_path / "lib"),
+            "--router", "bm25", "--fields", fields, "--cache-dir", str(tmp_path / "cache")]
+    capsys.readouterr()
+    assert main(args + ["--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    first = rep["neighbours"][0]
+    assert first["skill"] == nearest and shared in first["shared_terms"]
+    assert rep["neighbours_by"] == {"fields": fields, "exclusions": "strip", "similarity": "tf-idf cosine"}
+    if fields == "name":                       # every term shared is a word of both names
+        assert all(set(t.split()) <= {"db", "backup"} for n in rep["neighbours"] for t in n["shared_terms"])
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert f"nearest skills by {fields}, as the routers read them (tf-idf cosine" in text
+    assert ("by description" in text) == (fields == "description")
+
+
+def test_every_router_given_gets_its_what_if(cache_dir, capsys):
+    """Each router's what-if is the one a check with that router alone gives; the verdict stays on
+    the first router (no hybrid given)."""
+    from harness.cli import main
+    from harness.compare.stats import format_p, mcnemar_exact, p_value
+    args = ["check", str(SECRETS), "--library", str(EXAMPLE), "--eval-set", str(REPO / "eval_sets/example"),
+            "--description", ARTIFACTS, "--cache-dir", str(cache_dir)]
+    capsys.readouterr()
+    main(args + ["--router", "bm25", "--router", "tfidf", "--json"])
+    rep = json.loads(capsys.readouterr().out)
+    every = rep["what_if_by_router"]
+    assert [w["router"] for w in every] == ["bm25", "tfidf"] and rep["what_if"] == every[0]
+    main(args + ["--router", "tfidf", "--json"])
+    alone = json.loads(capsys.readouterr().out)["what_if"]
+    assert every[1] == {k: v for k, v in alone.items() if k not in ("new_collisions", "resolved_collisions")}
+    for w in every:
+        assert w["mcnemar_p"] == p_value(mcnemar_exact(w["fixed"], w["broken"])) and w["broken"] >= len(w["loses"])
+    assert every[0]["loses"] != every[1]["loses"] or every[0]["top1"] != every[1]["top1"]   # two different answers shown
+    main(args + ["--router", "bm25", "--router", "tfidf"])
+    text = capsys.readouterr().out
+    for w, title in zip(every, ("bm25, the gate", "tfidf")):
+        assert f"what-if ({title}): " in text and f"McNemar p {format_p(w['mcnemar_p'])}" in text

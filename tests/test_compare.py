@@ -142,3 +142,108 @@ def test_walls_refuse_other_fidelity_options():
     assert set(check_walls(a, b, {"fidelity"})) == {"fidelity"}
     a.results["fidelity"] = dict(b.results["fidelity"])
     assert check_walls(a, b, set()) == {}
+
+
+# issue 16, items 9, 16, 17: the wall names what differs; small p is never 0; every cause is documented
+
+def test_walls_name_the_differing_key_and_both_values():
+    a, b = fake_run({"p": True}), fake_run({"p": True})
+    a.results["routers"][0]["config"] = {"lexical": "bm25", "weight": 0.7, "dense_config": {"max_tokens": 256}}
+    b.results["routers"][0]["config"] = {"lexical": "bm25", "weight": 0.6, "dense_config": {"max_tokens": 128}}
+    with pytest.raises(HarnessError) as exc:
+        check_walls(a, b, set())
+    assert "[routers] router configuration differs: hybrid.dense_config.max_tokens 256 vs 128, hybrid.weight 0.7 vs 0.6 " \
+           "(name an" in str(exc.value)
+
+
+@pytest.fixture(scope="module")
+def bm25_runs(tmp_path_factory, cache_dir):
+    """The example library routed by BM25 alone (no model), with exclusion sentences stripped and off."""
+    from harness.cli import main
+    root = tmp_path_factory.mktemp("bm25")
+    for mode in ("strip", "off"):
+        assert main(["run", "--library", str(REPO / "skills/example/v2"), "--eval-set", str(REPO / "eval_sets/example"),
+                     "--router", "bm25", "--exclusions", mode, "--no-graph", "--out", str(root / mode),
+                     "--cache-dir", str(cache_dir)]) == 0
+    return root
+
+
+def test_allowing_fidelity_is_enough_for_an_exclusion_mode_pair(bm25_runs, tmp_path, capsys):
+    """The routers' configs also record the exclusion mode: it is a fidelity option there too."""
+    from harness.cli import main
+    capsys.readouterr()
+    args = ["compare", str(bm25_runs / "strip"), str(bm25_runs / "off"), "--out", str(tmp_path / "c")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["skill-harness: error: runs are not comparable: [fidelity] fidelity options differ: exclusions 'strip' "
+                   "vs 'off' (name an intended difference with --allow-mismatch)"]
+    assert main(args + ["--allow-mismatch", "fidelity"]) == 0
+    cmp = json.loads((tmp_path / "c" / "compare.json").read_text())
+    assert list(cmp["allowed_differences"]) == ["fidelity"]
+
+
+def test_a_tiny_p_is_stored_with_its_digits_and_printed_in_scientific_notation():
+    from harness.compare.render import render_compare
+    from harness.compare.stats import P_FLOOR, format_p
+    from harness.html.sections import compare_section
+    exact = 2 / 2 ** 22                                     # 0 fixed, 22 broken: twice 0.5**22
+    assert mcnemar_exact(0, 22) == pytest.approx(exact, rel=1e-12)
+    cmp = compare(fake_run({f"p{i:02d}": True for i in range(22)}), fake_run({f"p{i:02d}": False for i in range(22)}), 0, {})
+    assert cmp["routers"]["hybrid"]["mcnemar_p"] == 4.77e-07   # 3 significant figures, not round(p, 6) == 0
+    assert "| 0 / 0 / 22 | 4.8e-07 |" in render_compare(cmp, [], "hybrid")
+    assert ">4.8e-07<" in compare_section(cmp)
+    assert format_p(0.00369) == "0.00369" and format_p(0.0625) == "0.0625" and format_p(1.0) == "1"
+    assert 0 < mcnemar_exact(0, 1100) == P_FLOOR and format_p(mcnemar_exact(0, 1100)) == "<1e-300"   # 2**-1099 underflows a float
+
+
+def _run(skills: dict[str, str], recs: dict[str, tuple[str, str, str]]) -> RunDir:
+    """skills: name -> description digest; recs: id -> (expected, selected at this side)."""
+    records = {pid: {"id": pid, "router": "hybrid", "kind": "direct", "in_scope": True, "expected": [exp], "acceptable": [],
+                     "selected": sel, "correct": sel == exp, "top": [[sel, 0.9]]} for pid, (exp, sel) in recs.items()}
+    res = {"library": {"source": "x", "ref": None, "commit": None, "content_sha256": "0", "skills": len(skills)},
+           "eval_set": {"sha256": "e", "split": "all", "successors": {}}, "seed": 0, "fields": "both",
+           "routers": [{"name": "hybrid", "config": {}, "model": None, "model_sha256": None}], "per_skill": {"hybrid": {}},
+           "skills": {n: {"path": f"skills/{n}/SKILL.md", "description_sha256": d} for n, d in skills.items()}}
+    return RunDir("x", res, {"hybrid": records}, [], {})
+
+
+def test_every_broken_cause_is_documented_and_reachable():
+    """The causes the code gives a broken prompt are the README's, in the order they are tried."""
+    import re
+    from harness.compare.diff import CAUSES
+    right = {"p1": ("a", "a"), "p2": ("b", "b"), "p3": ("b", "b"), "p4": ("d", "d")}
+    base = _run({"a": "1", "b": "1", "c": "1", "d": "1"}, right)
+    same_size = _run({"a": "2", "b": "1", "c": "2", "d": "1"},          # a and c changed
+                     {"p1": ("a", "b"), "p2": ("b", "c"), "p3": ("b", "d"), "p4": ("d", "d")})
+    grown = _run({"a": "1", "b": "1", "c": "1", "d": "1", "e": "1"}, {**right, "p4": ("d", "b")})
+    got = {b["id"]: b["cause"] for b in compare(base, same_size, 0, {})["routers"]["hybrid"]["broken"]}
+    assert got == {"p1": "description-changed", "p2": "shadowing", "p3": "other"}
+    assert [b["cause"] for b in compare(base, grown, 0, {})["routers"]["hybrid"]["broken"]] == ["dilution"]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = " ".join(readme.split("## Comparing releases", 1)[1].split("\n## ", 1)[0].split())
+    text = section.split("Each broken prompt gets the first cause that applies:", 1)[1].split("It refuses", 1)[0]
+    documented = re.findall(r"`([a-z-]+)` \(", text)
+    assert tuple(documented) == CAUSES and set(got.values()) | {"dilution"} == set(CAUSES)
+
+
+def test_a_rule_with_no_prompt_to_read_is_refused():
+    from harness.compare.policy import require_prompts
+    a = fake_run({"p": True})
+    a.records["hybrid"]["p"]["in_scope"] = False
+    cmp = compare(a, a, 0, {})
+    assert cmp["routers"]["hybrid"]["paired"] == 0 and evaluate(parse_policy("top1-drop>0"), cmp, "hybrid") == []
+    with pytest.raises(HarnessError, match=r"^--fail-on top1-drop>0,new-collision: every rule needs routed prompts"):
+        require_prompts(parse_policy("top1-drop>0,new-collision"), cmp, "hybrid")
+    require_prompts(parse_policy(""), cmp, "hybrid")           # no rule: nothing to refuse
+    require_prompts(parse_policy("top1-drop>0"), compare(fake_run({"p": True}), fake_run({"p": False}), 0, {}), "hybrid")
+
+
+def test_a_graph_rule_against_a_run_without_the_graph_is_refused(bm25_runs, tmp_path, capsys):
+    from harness.cli import main
+    capsys.readouterr()
+    args = ["compare", str(bm25_runs / "strip"), str(bm25_runs / "strip"), "--out", str(tmp_path / "c")]
+    assert main(args + ["--fail-on", "top1-drop>0,new-collision"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and "--fail-on new-collision: needs the routing graph" in err
+    assert not (tmp_path / "c").exists()
+    assert main(args + ["--fail-on", "top1-drop>0"]) == 0

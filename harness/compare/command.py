@@ -20,10 +20,20 @@ def resolve_side(spec: str, which: str, args, out: Path):
     return load_run_dir(str(out / which))
 
 
+def require_graph(rules, sides: dict) -> None:
+    """new-collision and new-orphan read the routing graph's files: a side run with --no-graph has
+    none, and a rule that sees nothing must not pass (exit 2)."""
+    needs = [r.text for r in rules if r.kind in ("new-collision", "new-orphan")]
+    bare = [f"{k} {run.path}" for k, run in sides.items() if not (Path(run.path) / "collisions.json").is_file()]
+    if needs and bare:
+        raise HarnessError(f"--fail-on {','.join(needs)}: needs the routing graph, and {' and '.join(bare)} "
+                           f"{'have' if len(bare) > 1 else 'has'} no collisions.json (run with --no-graph?): run it again without --no-graph")
+
+
 def run_compare(args) -> int:
     from harness.atomic import atomic_dir, check_out_dir
     from harness.compare.diff import compare
-    from harness.compare.policy import evaluate, parse_policy
+    from harness.compare.policy import evaluate, parse_policy, require_prompts
     from harness.compare.render import render_compare
     from harness.compare.walls import check_walls
     from harness.output import dumps
@@ -39,6 +49,8 @@ def run_compare(args) -> int:
         gate = args.gate_router or cmp["default_router"]
         if gate not in cmp["routers"]:
             raise HarnessError(f"--gate-router {gate!r}: not among the compared routers ({', '.join(cmp['routers'])})")
+        require_prompts(rules, cmp, gate)
+        require_graph(rules, {"BASE": base, "HEAD": head})
         breaches = evaluate(rules, cmp, gate)
         cmp["gate"] = {"router": gate, "policy": args.fail_on or "", "breaches": breaches, "passed": not breaches}
         text = render_compare(cmp, breaches, gate)
@@ -49,4 +61,7 @@ def run_compare(args) -> int:
     if summary:
         with open(summary, "a", encoding="utf-8") as fh:
             fh.write(text + "\n")
-    return 1 if breaches else 0
+    from harness.cli import strict_exit_releases
+    # --strict: error findings in either release are bad input (2), whatever the gate says
+    return strict_exit_releases({f"base {base.label}": base.results, f"head {head.label}": head.results}, args.strict) \
+        or (1 if breaches else 0)

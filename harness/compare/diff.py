@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from harness.compare.stats import mcnemar_exact, paired_delta
+from harness.compare.stats import mcnemar_exact, p_value, paired_delta
 from harness.metrics.ranking import MEASURES
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+# why a prompt right at BASE is wrong at HEAD, tried in this order (README, "Comparing releases")
+CAUSES = ("description-changed", "shadowing", "dilution", "other")
 
 
 def _values(rec: dict) -> dict[str, float]:
@@ -66,10 +68,10 @@ def compare_router(base, head, router: str, seed: int, changes: dict, intervals:
     def cause(pid):
         exp, now = rb[pid]["expected"][0], rb[pid]["selected"]
         if exp in changes["changed"]:
-            return "description-changed"
+            return CAUSES[0]   # description-changed: its own skill's description changed
         if now in touched:
-            return "shadowing"
-        return "dilution" if grew else "other"
+            return CAUSES[1]   # shadowing: it went to an added, renamed or changed skill
+        return CAUSES[2] if grew else CAUSES[3]   # dilution: more skills; other: none of these
 
     flip = lambda pid, why=None: {"id": pid, "expected": rb[pid]["expected"], "base_selected": ra[pid]["selected"],  # noqa: E731
                                   "head_selected": rb[pid]["selected"], **({"cause": why} if why else {})}
@@ -77,7 +79,7 @@ def compare_router(base, head, router: str, seed: int, changes: dict, intervals:
         "paired": len(paired), "apart": apart, "out_of_scope_both": len(oos),
         "metrics": metrics,
         "wins": len(fixed), "losses": len(broken), "ties": len(paired) - len(fixed) - len(broken),
-        "mcnemar_p": round(mcnemar_exact(len(fixed), len(broken)), 6),
+        "mcnemar_p": p_value(mcnemar_exact(len(fixed), len(broken))),
         "fixed": [flip(p) for p in fixed], "broken": [flip(p, cause(p)) for p in broken],
         "broken_causes": dict(sorted(Counter(cause(p) for p in broken).items())),
     }

@@ -45,6 +45,24 @@ def parse_policy(spec: str | None) -> list[Rule]:
     return rules
 
 
+def require_prompts(rules: list[Rule], cmp: dict | None, router: str | None) -> None:
+    """Every rule is decided by routed prompts (the metric and per-skill deltas, the broken
+    prompts, and the collisions and orphans of the routing graph): without a prompt in scope
+    with the same label on both sides (`cmp` None: no prompts at all), none can be evaluated,
+    and a gate that passes because nothing was measured is refused (exit 2)."""
+    if not rules:
+        return
+    r = (cmp or {}).get("routers", {}).get(router) if router else None
+    if cmp is None:
+        why = "no eval set: give --eval-set"
+    elif r is None or r["paired"] == 0:
+        why = (f"no prompt is in scope with the same label on both sides for router {router} "
+               f"({len(r['apart']) if r else 0} reported apart): nothing to measure")
+    else:
+        return
+    raise HarnessError(f"--fail-on {','.join(x.text for x in rules)}: every rule needs routed prompts and there are none ({why})")
+
+
 def evaluate(rules: list[Rule], cmp: dict, router: str) -> list[str]:
     """The rules breached, each with the figure that breached it."""
     out = []

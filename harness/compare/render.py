@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.compare.stats import format_p
 from harness.report_md import md_cell, pct
 
 
@@ -27,7 +28,7 @@ def render_compare(cmp: dict, breaches: list[str], gate_router: str | None, max_
         t, r3 = d["metrics"]["top1"], d["metrics"]["recall_at_3"]
         base_head = "–" if t["base"] is None else f"{100 * t['base']:.1f} → {100 * t['head']:.1f}"
         out.append(f"| {r} | {base_head} | {pct(t['delta'], True)}{_ci(t['ci'])} | {pct(r3['delta'], True)}{_ci(r3['ci'])} | "
-                   f"{d['wins']} / {d['ties']} / {d['losses']} | {d['mcnemar_p']:.3g} |")
+                   f"{d['wins']} / {d['ties']} / {d['losses']} | {format_p(d['mcnemar_p'])} |")
     sk = cmp["skills"]
     out += ["", f"Skills: {len(sk['added'])} added, {len(sk['removed'])} removed, {len(sk['renamed'])} renamed, "
             f"{len(sk['changed'])} with a changed description."]

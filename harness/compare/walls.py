@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
-
 from harness.errors import HarnessError
 
 DIMENSIONS = ("eval-set", "labels", "routers", "model", "seed", "fields", "split", "fidelity")
+ROUTER_FIDELITY_KEYS = ("exclusions",)  # keys of a router's config that record a fidelity option
+ABSENT = "(absent)"
+
+
+def flatten(value, prefix: str) -> dict[str, object]:
+    """Nested dicts as dotted keys to their leaves (lists are leaves)."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out: dict[str, object] = {}
+    for k in sorted(value):
+        out.update(flatten(value[k], f"{prefix}.{k}" if prefix else str(k)))
+    return out
+
+
+def changed(a: dict, b: dict, limit: int = 6) -> str:
+    """`key A vs B` for every key whose value differs, in key order (at most `limit`, then a count)."""
+    keys = [k for k in sorted(a.keys() | b.keys()) if a.get(k, ABSENT) != b.get(k, ABSENT)]
+    show = lambda v: v if v is ABSENT else repr(v)  # noqa: E731
+    out = ", ".join(f"{k} {show(a.get(k, ABSENT))} vs {show(b.get(k, ABSENT))}" for k in keys[:limit])
+    return out + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def router_settings(res: dict) -> dict[str, object]:
+    """Each router's configuration as dotted keys, without the fidelity options it also records."""
+    return flatten({r["name"]: {k: v for k, v in r["config"].items() if k not in ROUTER_FIDELITY_KEYS}
+                    for r in res["routers"]}, "")
 
 
 def fidelity_settings(res: dict) -> dict:
-    """The fidelity options that change what is measured (not what they found)."""
+    """The fidelity options that change what is measured (not what they found), wherever they are
+    recorded: results.json's `fidelity`, and the exclusion mode each router's config carries."""
     fid = res.get("fidelity") or {}
     ab, listing = fid.get("abstention"), fid.get("listing")
-    return {"exclusions": fid.get("exclusions", "off"),
-            "listing": None if not listing else [listing["per_description"], listing["total"], listing["order"]],
-            "abstention": None if not ab else [ab["keep"], ab["rule"], ab["calibration"]["sha256"]]}
+    out = {"exclusions": fid.get("exclusions", "off"),
+           "listing": None if not listing else [listing["per_description"], listing["total"], listing["order"]],
+           "abstention": None if not ab else [ab["keep"], ab["rule"], ab["calibration"]["sha256"]]}
+    for r in res["routers"]:
+        for k in ROUTER_FIDELITY_KEYS:
+            out.update(flatten(r["config"].get(k), f"{r['name']}.{k}") if k in r["config"] else {})
+    return out
 
 
 def differences(base, head) -> dict[str, str]:
@@ -31,9 +61,13 @@ def differences(base, head) -> dict[str, str]:
     ids_b = {pid for r in head.records.values() for pid in r}
     if ids_a != ids_b:
         out["eval-set"] = out.get("eval-set", "eval-set differs") + f"; {len(ids_a ^ ids_b)} prompt ids in one run only"
-    cfg = lambda res: {r["name"]: r["config"] for r in res["routers"]}  # noqa: E731
-    if cfg(a) != cfg(b):
-        out["routers"] = f"router configuration differs: {sorted(cfg(a))} vs {sorted(cfg(b))}"
+    names_a, names_b = {r["name"] for r in a["routers"]}, {r["name"] for r in b["routers"]}
+    both = lambda flat: {k: v for k, v in flat.items() if k.split(".", 1)[0] in names_a & names_b}  # noqa: E731
+    ra, rb = both(router_settings(a)), both(router_settings(b))
+    said = [f"routers {sorted(names_a)} vs {sorted(names_b)}"] if names_a != names_b else []
+    said += [f"router configuration differs: {changed(ra, rb)}"] if ra != rb else []
+    if said:
+        out["routers"] = "; ".join(said)
     models = lambda res: sorted({r["model_sha256"] for r in res["routers"] if r["model_sha256"]})  # noqa: E731
     if models(a) != models(b):
         out["model"] = f"model weights {[m[:12] for m in models(a)]} vs {[m[:12] for m in models(b)]}"
@@ -42,7 +76,9 @@ def differences(base, head) -> dict[str, str]:
             out[dim] = f"{key} {a.get(key)!r} vs {b.get(key)!r}"
     fa, fb = fidelity_settings(a), fidelity_settings(b)
     if fa != fb:
-        out["fidelity"] = "fidelity options differ: " + ", ".join(f"{k} {fa[k]!r} vs {fb[k]!r}" for k in fa if fa[k] != fb[k])
+        if fa["exclusions"] != fb["exclusions"]:  # the routers' own exclusion settings follow from the mode
+            fa, fb = ({k: v for k, v in f.items() if "." not in k} for f in (fa, fb))
+        out["fidelity"] = "fidelity options differ: " + changed(fa, fb)
     if a["eval_set"]["split"] != b["eval_set"]["split"]:
         out["split"] = f"split {a['eval_set']['split']!r} vs {b['eval_set']['split']!r}"
     return out

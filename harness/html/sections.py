@@ -112,13 +112,14 @@ def findings_section(res: dict, max_rows: int = 300) -> str:
 
 
 def compare_section(cmp: dict) -> str:
+    from harness.compare.stats import format_p
     rows = []
     for r, d in cmp["routers"].items():
         m = d["metrics"]["top1"]
         ci = f" [{pct(m['ci'][0], True)}, {pct(m['ci'][1], True)}]" if m["ci"] else ""
         rows.append([t(r), num(f"{pct(m['base'])} → {pct(m['head'])}"), num(pct(m["delta"], True) + ci),
                      num(pct(d["metrics"]["recall_at_3"]["delta"], True)), num(f"{d['wins']} / {d['ties']} / {d['losses']}"),
-                     num(f"{d['mcnemar_p']:.3g}")])
+                     num(format_p(d['mcnemar_p']))])
     base = cmp["base"].get("ref") or cmp["base"]["source"]
     sk = cmp["skills"]
     inner = (table([("router", ""), ("top-1", ""), ("Δ top-1 [95 % CI]", ""), ("Δ recall@3", ""), ("fixed / same / broken", ""),
