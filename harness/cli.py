@@ -43,45 +43,45 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    "or a short name from skills/registry.toml (default: the example library)")
     g.add_argument("--eval-set", action="append", metavar="PATH", help="JSONL file or folder of them (repeatable)")
     g.add_argument("--router", action="append", metavar="NAME", help=f"router to run (repeatable; default: all of {', '.join(BUILTIN_ROUTERS)})")
-    g.add_argument("--split", choices=("dev", "test", "all"), default="all")
-    g.add_argument("--fields", choices=("both", "name", "description"), default="both", help="what routers read of a skill")
+    g.add_argument("--split", choices=("dev", "test", "all"), help="prompts of this split (default all)")
+    g.add_argument("--fields", choices=("both", "name", "description"), help="what routers read of a skill (default both)")
     g.add_argument("--model", metavar="DIR", help="a local sentence-transformers folder (default: bundled all-MiniLM-L6-v2)")
-    g.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip",
-                   help="skip a SKILL.md whose frontmatter does not parse (Codex) or load it by folder name and first body line (Claude Code)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--invalid-frontmatter", choices=("skip", "fallback"),
+                   help="skip a SKILL.md whose frontmatter does not parse (Codex, the default) or load it by folder name and first body line (Claude Code)")
+    g.add_argument("--seed", type=int, help="seed of the bootstrap and the command router's shuffles (default 0)")
     g.add_argument("--cache-dir", metavar="DIR", help="embedding and git cache (default: ~/.cache/skill-harness)")
     g.add_argument("--strict", action="store_true", help="exit 2 when the library has error findings")
     f = p.add_argument_group("routing fidelity")
-    f.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="strip",
+    f.add_argument("--exclusions", choices=("off", "strip", "reroute"),
                    help="read 'not for X (use Y)' clauses: strip them from what routers match (default), also "
                         "re-route to the skill they name, or read them as plain text (off)")
     f.add_argument("--listing-budget", metavar="PER,TOTAL", help="trim the skill listing as the agent does: PER characters "
                    "per description, TOTAL for the listing (0 = no cap), or 'claude-code' (1536,8000)")
     f.add_argument("--abstain", type=float, metavar="SHARE", help="let routers answer 'no skill', keeping SHARE of "
                    "in-scope dev prompts (e.g. 0.95)")
-    f.add_argument("--abstain-rule", choices=("score", "margin", "learned"), default="learned",
+    f.add_argument("--abstain-rule", choices=("score", "margin", "learned"),
                    help="what the threshold reads (default learned)")
     f.add_argument("--calibrate-on", action="append", metavar="PATH", help="eval set(s) whose dev split calibrates "
                    "--abstain (default: the run's own)")
     c = p.add_argument_group("command router (--router command:CMD)")
-    c.add_argument("--router-timeout", type=float, default=120.0, metavar="S", help="seconds per call (default 120)")
-    c.add_argument("--router-jobs", type=int, default=2, metavar="N", help="calls at once (default 2)")
-    c.add_argument("--router-retries", type=int, default=1, metavar="N", help="retries of a failed call (default 1)")
-    c.add_argument("--router-batch", type=int, default=1, metavar="N", help="prompts per call (default 1)")
-    c.add_argument("--repeat", type=int, default=1, metavar="N", help="ask N times per prompt (default 1)")
-    c.add_argument("--no-shuffle", action="store_true", help="send the skills in library order on every repeat")
+    c.add_argument("--router-timeout", type=float, metavar="S", help="seconds per call (default 120)")
+    c.add_argument("--router-jobs", type=int, metavar="N", help="calls at once (default 2)")
+    c.add_argument("--router-retries", type=int, metavar="N", help="retries of a failed call (default 1)")
+    c.add_argument("--router-batch", type=int, metavar="N", help="prompts per call (default 1)")
+    c.add_argument("--repeat", type=int, metavar="N", help="ask N times per prompt (default 1)")
+    c.add_argument("--no-shuffle", action="store_true", default=None, help="send the skills in library order on every repeat")
     lim = p.add_argument_group("limits")
-    lim.add_argument("--max-skill-bytes", type=int, default=1 << 20, help="largest SKILL.md read (default 1 MiB)")
-    lim.add_argument("--max-prompt-chars", type=int, default=20_000, help="longest prompt accepted (default 20,000)")
-    lim.add_argument("--max-eval-bytes", type=int, default=64 << 20, help="largest eval-set file (default 64 MiB)")
+    lim.add_argument("--max-skill-bytes", type=int, help="largest SKILL.md read (default 1 MiB)")
+    lim.add_argument("--max-prompt-chars", type=int, help="longest prompt accepted (default 20,000)")
+    lim.add_argument("--max-eval-bytes", type=int, help="largest eval-set file (default 64 MiB)")
 
 
 def add_graph_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("routing graph")
-    g.add_argument("--steal-share", type=float, default=0.2, help="collision when B wins this share of A's prompts (default 0.2)")
-    g.add_argument("--near-margin", type=float, default=0.05, help="relative score margin that counts as a near miss (default 0.05)")
-    g.add_argument("--near-share", type=float, default=0.3, help="collision when this share of A's wins are near misses (default 0.3)")
-    g.add_argument("--similar-k", type=int, default=3, help="similar edges: k nearest skills by description (default 3)")
+    g.add_argument("--steal-share", type=float, help="collision when B wins this share of A's prompts (default 0.2)")
+    g.add_argument("--near-margin", type=float, help="relative score margin that counts as a near miss (default 0.05)")
+    g.add_argument("--near-share", type=float, help="collision when this share of A's wins are near misses (default 0.3)")
+    g.add_argument("--similar-k", type=int, help="similar edges: k nearest skills by description (default 3)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,8 +192,10 @@ def run_config(args):
     from harness.cache import default_cache_dir
     from harness.registry import resolve_library
     from harness.run import RunConfig
+    from harness.options import check_relevance, default_eval_sets, settle
+    settle(args)
     library = resolve_library(args.library) if args.library else _default_path(EXAMPLE_LIBRARY)
-    eval_sets = args.eval_set or [_default_path(EXAMPLE_EVAL_SET)]
+    eval_sets, label_hint = default_eval_sets(args, args.library, lambda: _default_path(EXAMPLE_EVAL_SET))
     routers = args.router or list(BUILTIN_ROUTERS)
     from harness.routers import ROUTERS
     from harness.scoring import COMMAND_PREFIX
@@ -218,6 +220,7 @@ def run_config(args):
     if args.listing_budget:
         from harness.listing import ListingBudget
         ListingBudget.parse(args.listing_budget)
+    check_relevance(args, routers)
     return RunConfig(library=library, eval_sets=eval_sets, routers=routers, split=args.split, seed=args.seed,
                      cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir(), model=args.model,
                      fields=args.fields, invalid_frontmatter=args.invalid_frontmatter,
@@ -226,11 +229,13 @@ def run_config(args):
                      listing_budget=args.listing_budget, abstain=args.abstain, abstain_rule=args.abstain_rule,
                      calibrate_on=args.calibrate_on or [], router_timeout=args.router_timeout,
                      router_jobs=args.router_jobs, router_retries=args.router_retries, repeat=args.repeat,
-                     router_batch=args.router_batch, shuffle=not args.no_shuffle)
+                     router_batch=args.router_batch, shuffle=not args.no_shuffle, label_hint=label_hint)
 
 
 def graph_options(args):
+    from harness.options import settle
     from harness.pipeline import GraphOptions
+    settle(args)
     return GraphOptions(args.steal_share, args.near_margin, args.near_share, args.similar_k,
                         enabled=not getattr(args, "no_graph", False))
 

@@ -100,16 +100,16 @@ class EvalSet:
         return EvalSet(self.paths, [p for p in self.prompts if p.split == split], self.successors, self.warnings)
 
 
-def _files(path: str) -> list[Path]:
+def _files(path: str, option: str = "--eval-set") -> list[Path]:
     p = Path(path)
     if p.is_dir():
         files = sorted(f for f in p.rglob("*.jsonl") if f.is_file())
         if not files:
-            raise HarnessError(f"--eval-set {path}: folder holds no .jsonl file")
+            raise HarnessError(f"{option} {path}: folder holds no .jsonl file")
         return files
     if p.is_file():
         return [p]
-    raise HarnessError(f"--eval-set {path}: no such file or folder")
+    raise HarnessError(f"{option} {path}: no such file or folder")
 
 
 def _str_list(value, where: str, key: str) -> tuple[str, ...]:
@@ -172,14 +172,16 @@ def load_successors(folder: Path) -> dict[str, str | None]:
     return dict(sorted(table.items()))
 
 
-def load_eval_sets(paths: list[str], max_prompt_chars: int = 20_000, max_file_bytes: int = 64 << 20) -> EvalSet:
+def load_eval_sets(paths: list[str], max_prompt_chars: int = 20_000, max_file_bytes: int = 64 << 20,
+                   option: str = "--eval-set") -> EvalSet:
+    """`option`: the command-line option that named `paths`, for messages."""
     prompts: dict[str, Prompt] = {}
     successors: dict[str, str | None] = {}
     unknown: set[str] = set()
     for path in paths:
         if Path(path).is_dir():
             successors.update(load_successors(Path(path)))
-        for f in _files(path):
+        for f in _files(path, option):
             if f.stat().st_size > max_file_bytes:
                 raise HarnessError(f"{f}: {f.stat().st_size} bytes, over the {max_file_bytes}-byte limit (--max-eval-bytes)")
             try:
@@ -195,7 +197,7 @@ def load_eval_sets(paths: list[str], max_prompt_chars: int = 20_000, max_file_by
                     raise HarnessError(f"{f}:{n}: duplicate id {p.id!r} (first at {first.file}:{first.line})")
                 prompts[p.id] = p
     if not prompts:
-        raise HarnessError(f"--eval-set {', '.join(paths)}: no prompts")
+        raise HarnessError(f"{option} {', '.join(paths)}: no prompts")
     warnings = [f"unknown field(s) ignored: {', '.join(sorted(unknown))}"] if unknown else []
     return EvalSet([os.path.normpath(p) for p in paths], [prompts[k] for k in sorted(prompts)], successors, warnings)
 

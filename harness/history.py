@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import time
 from pathlib import Path
 
@@ -11,26 +12,35 @@ from harness.errors import HarnessError
 from harness.report_md import md_cell, pct
 
 
-def expand_refs(library: str, refs: str, cache_dir: Path) -> list[str]:
-    """`a,b,c` as given; a glob (`release-*`) over the repository's tags, oldest first."""
-    from harness.library.source import repository, run_git, split_spec, validate_ref
+def expand_refs(library: str, refs: str, cache_dir: Path, shown: str | None = None) -> list[str]:
+    """`a,b,c` as given; a glob (`release-*`) over the repository's tags, oldest first. Every ref
+    is checked here, before any release is routed; messages name the library as the user gave it
+    (`shown`: a registry name, or the bundle's path, never the cache's mirror of it)."""
+    from harness.library.source import repository, resolve_commit, run_git, split_spec, validate_ref
     parts = [r.strip() for r in refs.split(",") if r.strip()]
     if not parts:
         raise HarnessError("--refs: give refs separated by commas, or a tag glob")
     src, ref = split_spec(library)
+    shown = shown or library
     if ref is not None:
-        raise HarnessError(f"--library {library}: give the source without @REF; --refs names the releases")
+        raise HarnessError(f"--library {shown}: give the source without @REF; --refs names the releases")
+    if not os.path.exists(src):
+        raise HarnessError(f"--library {shown}: no such file or folder")
+    repo = repository(src, cache_dir)
+    if run_git(repo, "rev-parse", "--git-dir", check=False).returncode != 0:
+        raise HarnessError(f"--library {shown}: not a git repository or bundle, so it has no refs for --refs")
+    where = shown if os.path.normpath(shown) == os.path.normpath(src) else f"{shown} ({src})"
     out = []
     for part in parts:
         if any(c in part for c in "*?["):
-            repo = repository(src, cache_dir)
             tags = run_git(repo, "for-each-ref", "--sort=creatordate", "--format=%(refname:short)", "refs/tags").stdout.decode().split()
             hits = [t for t in tags if fnmatch.fnmatchcase(t, part)]
             if not hits:
                 raise HarnessError(f"--refs {part!r}: no tag matches")
             out += hits
         else:
-            out.append(validate_ref(part))
+            resolve_commit(repo, validate_ref(part), where)
+            out.append(part)
     return list(dict.fromkeys(out))
 
 
@@ -144,10 +154,10 @@ def run_history(args) -> int:
     from harness.pipeline import run_release
     from harness.progress import progress
     from harness.registry import resolve_library
-    source = resolve_library(args.library)
-    args.library = source
-    cfg0 = run_config(args)
-    refs = expand_refs(source, args.refs, cfg0.cache_dir)
+    given = args.library
+    cfg0 = run_config(args)  # the library as given: a registry name's eval set is the default
+    source = resolve_library(given)
+    refs = expand_refs(source, args.refs, cfg0.cache_dir, given)
     out = Path(args.out)
     check_out_dir(out)
     rows, timings, results = [], {}, {}

@@ -26,17 +26,29 @@ def load_registry() -> dict[str, dict]:
         for name, entry in doc.get("libraries", {}).items():
             if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
                 raise HarnessError(f"{path}: [libraries.{name}] needs a 'source' string")
+            if "eval_set" in entry and not isinstance(entry["eval_set"], str):
+                raise HarnessError(f"{path}: [libraries.{name}] 'eval_set' must be a path string")
             root = path.parent.parent
-            out.setdefault(name, {**entry, "source": os.path.relpath(root / entry["source"])})
+            paths = {k: os.path.relpath(root / entry[k]) for k in ("source", "eval_set") if k in entry}
+            out.setdefault(name, {**entry, **paths})
     return out
+
+
+def registry_entry(spec: str) -> tuple[str, dict] | None:
+    """(name, entry) when `spec` (`name[@REF]`) is a short name of the registry, not a path."""
+    if os.path.exists(spec):
+        return None
+    name = spec.partition("@")[0]
+    entry = load_registry().get(name)
+    if entry is None or os.path.exists(name):
+        return None
+    return name, entry
 
 
 def resolve_library(spec: str) -> str:
     """`name[@REF]` from the registry becomes `path[@REF]`; anything else is returned unchanged."""
-    if os.path.exists(spec):
+    hit = registry_entry(spec)
+    if hit is None:
         return spec
-    name, sep, ref = spec.partition("@")
-    entry = load_registry().get(name)
-    if entry is None or os.path.exists(name):
-        return spec
-    return entry["source"] + (sep + ref if sep else "")
+    _, sep, ref = spec.partition("@")
+    return hit[1]["source"] + (sep + ref if sep else "")

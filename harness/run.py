@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import __version__
+from harness.errors import HarnessError
 from harness.evalset import EvalSet, check_labels, load_eval_sets, scope
 from harness.library.findings import sort_findings
 from harness.library.loader import load_library
@@ -51,6 +52,7 @@ class RunConfig:
     router_batch: int = 1
     shuffle: bool = True
     intervals: bool = True  # bootstrap intervals on the metrics (check, which shows none, turns them off)
+    label_hint: str = ""  # said after a label error: why this eval set was used (a default the user did not give)
 
 
 @dataclass
@@ -205,6 +207,29 @@ def _record(p, router: str, o: Outcome) -> dict:
     return rec
 
 
+# loader findings of a SKILL.md that was not read, so its skill is unknown: why, for a label error
+NOT_READ = {"file-too-large": "as larger than --max-skill-bytes {limit}", "unreadable": "as unreadable",
+            "not-a-file": "as not a regular file", "broken-symlink": "as broken symlinks",
+            "symlink-outside-root": "as symlinks out of the library root"}
+
+
+def skipped_files(library: Library, limit: int) -> str:
+    """'3 SKILL.md files skipped as larger than --max-skill-bytes 100', per cause; '' when none."""
+    counts = Counter(f.code for f in library.findings if f.code in NOT_READ and f.path.rsplit("/", 1)[-1] == "SKILL.md")
+    return ", ".join(f"{n} SKILL.md file{'s' if n > 1 else ''} skipped {NOT_READ[code].format(limit=limit)}"
+                     for code, n in sorted(counts.items()))
+
+
+def _check_labels(evalset: EvalSet, known: set[str], library: Library, cfg: RunConfig) -> None:
+    """check_labels, saying first what the loader skipped and after why this eval set was used."""
+    try:
+        check_labels(evalset, known)
+    except HarnessError as exc:
+        skipped = skipped_files(library, cfg.max_skill_bytes)
+        msg = "; ".join(m for m in (skipped, str(exc)) if m)
+        raise HarnessError(msg + (f" ({cfg.label_hint})" if cfg.label_hint else "")) from None
+
+
 def execute(cfg: RunConfig, progress=None) -> RunResult:
     progress = progress or _NoProgress()
     t = time.perf_counter()
@@ -212,11 +237,11 @@ def execute(cfg: RunConfig, progress=None) -> RunResult:
     library = load_library(cfg.library, cfg.cache_dir, cfg.invalid_frontmatter, cfg.max_skill_bytes)
     evalset = load_eval_sets(cfg.eval_sets, cfg.max_prompt_chars, cfg.max_eval_bytes)
     known = known_names(library, cfg)
-    check_labels(evalset, known)
+    _check_labels(evalset, known, library, cfg)
     calibration = None
     if cfg.abstain is not None and cfg.calibrate_on:
-        calibration = load_eval_sets(cfg.calibrate_on, cfg.max_prompt_chars, cfg.max_eval_bytes)
-        check_labels(calibration, known)
+        calibration = load_eval_sets(cfg.calibrate_on, cfg.max_prompt_chars, cfg.max_eval_bytes, "--calibrate-on")
+        _check_labels(calibration, known, library, cfg)
     elif cfg.abstain is not None:
         calibration = evalset
     load_s = round(time.perf_counter() - t, 3)

@@ -8,10 +8,14 @@ from pathlib import Path
 from harness.errors import HarnessError
 
 
+def is_results_dir(spec: str) -> bool:
+    return Path(spec).is_dir() and (Path(spec) / "results.json").is_file()
+
+
 def resolve_side(spec: str, which: str, args, out: Path):
     """A results folder as it is, or a library SRC@REF run now into out/<which>."""
     from harness.compare.load import load_run_dir
-    if Path(spec).is_dir() and (Path(spec) / "results.json").is_file():
+    if is_results_dir(spec):
         return load_run_dir(spec)
     from harness.cli import graph_options, run_config
     from harness.pipeline import run_release
@@ -36,7 +40,9 @@ def run_compare(args) -> int:
     from harness.compare.policy import evaluate, parse_policy, require_prompts
     from harness.compare.render import render_compare
     from harness.compare.walls import check_walls
+    from harness.options import refuse_for_results_folders
     from harness.output import dumps
+    refuse_for_results_folders(args, (is_results_dir(args.base), is_results_dir(args.head)))
     rules = parse_policy(args.fail_on)
     allow = {a.strip() for a in (args.allow_mismatch or "").split(",") if a.strip()}
     out = Path(args.out)

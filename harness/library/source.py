@@ -146,17 +146,18 @@ def snapshot(spec: str, cache_dir: Path, max_file_bytes: int = 1 << 20) -> Snaps
     return _read_git(src, src, ref, max_file_bytes, inside.stdout.decode().strip())
 
 
-def resolve_commit(repo: str, ref: str) -> str:
+def resolve_commit(repo: str, ref: str, shown: str | None = None) -> str:
+    """`shown`: the source as the user named it (a bundle's path, not the cache's mirror of it)."""
     validate_ref(ref)
     proc = run_git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
     if proc.returncode != 0:
-        raise HarnessError(f"unknown ref {ref!r} in {repo}: no tag, branch or commit of that name")
+        raise HarnessError(f"unknown ref {ref!r} in {shown or repo}: no tag, branch or commit of that name")
     return proc.stdout.decode().strip()
 
 
 def _read_git(spec: str, repo: str, ref: str, limit: int, prefix: str = "") -> Snapshot:
     """Files of `ref`; with a prefix (a subfolder of the repository), only those below it."""
-    commit = resolve_commit(repo, ref)
+    commit = resolve_commit(repo, ref, spec)
     snap = Snapshot(spec, ref, commit)
     out = run_git(repo, "ls-tree", "-r", "-z", "-l", "--full-tree", commit).stdout
     entries: dict[str, tuple[str, str, int]] = {}
