@@ -15,6 +15,7 @@ from harness.library.model import Library
 WORD = re.compile(r"[A-Za-z0-9]+")
 NEAR_DUPLICATE = 0.95
 COPY_WORDS = 4
+MIN_CONTENT_WORDS = 2  # a copied run must hold this many content words (see content_word)
 MAX_NAMING_SHARE = 0.05
 
 
@@ -55,17 +56,28 @@ def read_all(paths: list[str], max_prompt_chars: int, report: CheckReport) -> Ev
     return EvalSet([str(p) for p in paths], [prompts[k] for k in sorted(prompts)], successors)
 
 
+def content_word(word: str) -> bool:
+    """A word that carries meaning: two characters or more, not a number, not an English stop
+    word (scikit-learn's list, as the lexical routers use it)."""
+    from harness.textproc import english_stop_words
+    return len(word) > 1 and not word.isdigit() and word.lower() not in english_stop_words()
+
+
 def description_grams(descriptions: dict[str, str], n: int = COPY_WORDS) -> dict[str, set[str]]:
     """Every run of n words of every description -> the skills it comes from, except runs
-    made only of names (every word capitalised or a number where it stands)."""
+    made only of names (every word capitalised or a number where it stands) and runs with
+    fewer than MIN_CONTENT_WORDS content words ("4 5 to 4" from "4.5 to 4.6" copies nothing)."""
     grams: dict[str, set[str]] = {}
     names_only: dict[str, bool] = {}
     for skill, text in descriptions.items():
         words = WORD.findall(text)
         for i in range(len(words) - n + 1):
-            gram = " ".join(w.lower() for w in words[i:i + n])
+            run = words[i:i + n]
+            if sum(map(content_word, run)) < MIN_CONTENT_WORDS:
+                continue
+            gram = " ".join(w.lower() for w in run)
             grams.setdefault(gram, set()).add(skill)
-            names_only[gram] = names_only.get(gram, True) and all(w[0].isupper() or w[0].isdigit() for w in words[i:i + n])
+            names_only[gram] = names_only.get(gram, True) and all(w[0].isupper() or w[0].isdigit() for w in run)
     return {g: s for g, s in grams.items() if not names_only[g]}
 
 
