@@ -103,9 +103,9 @@ def run_history(args) -> int:
     check_out_dir(out)
     rows, timings = [], {}
     with atomic_dir(out) as tmp, progress() as prog:
-        for ref in refs:
+        for i, ref in enumerate(refs, 1):
             t = time.perf_counter()
-            prog.step(f"{ref}")
+            prog.step(f"release {ref} ({i} of {len(refs)})")
             args.library = f"{source}@{ref}"
             result, graph, _ = run_release(run_config(args), tmp / ref, graph_options(args), prog)
             rows.append(row(ref, result, graph))

@@ -208,8 +208,9 @@ def _record(p, router: str, o: Outcome) -> dict:
 def execute(cfg: RunConfig, progress=None) -> RunResult:
     progress = progress or _NoProgress()
     t = time.perf_counter()
-    progress.step("loading library")
+    progress.step(f"loading the library {cfg.library}")
     library = load_library(cfg.library, cfg.cache_dir, cfg.invalid_frontmatter, cfg.max_skill_bytes)
+    progress.step("reading the eval set")
     evalset = load_eval_sets(cfg.eval_sets, cfg.max_prompt_chars, cfg.max_eval_bytes)
     known = known_names(library, cfg)
     check_labels(evalset, known)

@@ -8,7 +8,7 @@ from pathlib import Path
 from harness.errors import HarnessError
 
 
-def resolve_side(spec: str, which: str, args, out: Path):
+def resolve_side(spec: str, which: str, args, out: Path, prog=None):
     """A results folder as it is, or a library SRC@REF run now into out/<which>."""
     from harness.compare.load import load_run_dir
     if Path(spec).is_dir() and (Path(spec) / "results.json").is_file():
@@ -16,7 +16,9 @@ def resolve_side(spec: str, which: str, args, out: Path):
     from harness.cli import graph_options, run_config
     from harness.pipeline import run_release
     args.library = spec
-    run_release(run_config(args), out / which, graph_options(args))
+    if prog is not None:
+        prog.step(f"running {which} {spec}")
+    run_release(run_config(args), out / which, graph_options(args), prog)
     return load_run_dir(str(out / which))
 
 
@@ -31,9 +33,10 @@ def run_compare(args) -> int:
     allow = {a.strip() for a in (args.allow_mismatch or "").split(",") if a.strip()}
     out = Path(args.out)
     check_out_dir(out)
-    with atomic_dir(out) as tmp:
-        base = resolve_side(args.base, "base", args, tmp)
-        head = resolve_side(args.head, "head", args, tmp)
+    from harness.progress import progress
+    with atomic_dir(out) as tmp, progress() as prog:
+        base = resolve_side(args.base, "base", args, tmp, prog)
+        head = resolve_side(args.head, "head", args, tmp, prog)
         diffs = check_walls(base, head, allow)
         cmp = compare(base, head, base.results.get("seed", 0), diffs)
         gate = args.gate_router or cmp["default_router"]
