@@ -226,6 +226,10 @@ def cmd_run(args) -> int:
         write_html(args.out, None, None, args.html)
     if args.command == "graph":
         print_graph_summary(graph)
+    from harness.scoring import warn_failures
+    fatal = warn_failures(result.failures, str(Path(args.out) / "per_prompt.csv"))
+    if fatal:
+        raise HarnessError(fatal)  # after the outputs: per_prompt.csv holds every call's error
     return strict_exit(result.results, args.strict)
 
 

@@ -101,7 +101,7 @@ def run_history(args) -> int:
     refs = expand_refs(source, args.refs, cfg0.cache_dir)
     out = Path(args.out)
     check_out_dir(out)
-    rows, timings = [], {}
+    rows, timings, failures = [], {}, {}
     with atomic_dir(out) as tmp, progress() as prog:
         for i, ref in enumerate(refs, 1):
             t = time.perf_counter()
@@ -109,6 +109,7 @@ def run_history(args) -> int:
             args.library = f"{source}@{ref}"
             result, graph, _ = run_release(run_config(args), tmp / ref, graph_options(args), prog)
             rows.append(row(ref, result, graph))
+            failures[ref] = result.failures
             timings[ref] = round(time.perf_counter() - t, 2)
         ev = result.results["eval_set"]
         doc = {"schema_version": 1, "library": source, "eval_set": ev["paths"],
@@ -119,4 +120,9 @@ def run_history(args) -> int:
         (tmp / "trend.svg").write_text(trend_svg(rows), encoding="utf-8")
         (tmp / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     print(render_history(rows, source, doc["eval_set"]), end="")
+    from harness.scoring import warn_failures
+    fatal = [f for ref in refs if (f := warn_failures(failures[ref], str(out / ref / "per_prompt.csv"), f"{ref}: "))]
+    if fatal:  # after the outputs: each release's per_prompt.csv holds the errors
+        more = f" (and at {len(fatal) - 1} more release(s))" if len(fatal) > 1 else ""
+        raise HarnessError(fatal[0] + more)
     return 0

@@ -19,7 +19,7 @@ from harness.metrics.perskill import confusion, per_skill
 from harness.metrics.summary import correct_for, round6, summarize
 from harness.outcomes import Outcome, trial_summary
 from harness.routers import BUILTIN, ROUTERS, RouterContext
-from harness.scoring import COMMAND_PREFIX, TOP_K, Scoring, command_outcomes, command_router
+from harness.scoring import COMMAND_PREFIX, TOP_K, Scoring, command_failures, command_outcomes, command_router
 
 SCHEMA_VERSION = 1
 FIELDS = ("both", "name", "description")
@@ -61,6 +61,7 @@ class RunResult:
     timings: dict
     prompts: dict[str, str] = field(default_factory=dict)
     context: RouterContext | None = None
+    failures: dict[str, dict] = field(default_factory=dict)  # router -> failed asks (scoring.command_failures)
 
     def encoder(self):
         """The run's encoder and embedding cache, when a dense router ran (else None, None)."""
@@ -125,13 +126,16 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
     if cfg.abstain is not None:
         cal = [p for p in scope(cal_set.select("dev"), present).prompts if not p.negative_only]
     scoring = Scoring(cfg, library, descriptions, docs, ctx, cal) if names else None
-    records, metrics, per_kind, skills_out, conf, router_meta, abstention = [], {}, {}, {}, {}, [], {}
+    records, metrics, per_kind, skills_out, conf, router_meta, abstention, failures = [], {}, {}, {}, {}, [], {}, {}
     for spec in cfg.routers:
         progress.step(f"routing with {spec}")
         t = time.perf_counter()
         if spec.startswith(COMMAND_PREFIX):
             router = command_router(spec, cfg)
             outcomes = command_outcomes(router, prompts, library, descriptions, progress)
+            failed = command_failures(prompts, outcomes, router.retries)
+            if failed:
+                failures[router.name] = failed
         else:
             router = ROUTERS.get(spec)(ctx)
             if scoring is None:
@@ -180,7 +184,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
                             "description_sha256": sha256_text(s.description)} for s in library.skills},
         "findings": [f.to_dict() for f in sort_findings(findings)],
     }
-    return RunResult(results, records, library, timings, {p.id: p.prompt for p in prompts}, ctx)
+    return RunResult(results, records, library, timings, {p.id: p.prompt for p in prompts}, ctx, failures)
 
 
 def _describe_cal(cal_set: EvalSet, cal) -> dict:
