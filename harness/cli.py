@@ -162,30 +162,8 @@ def cmd_eval_set(args) -> int:
     if args.eval_command in ("import-trigger", "export-trigger"):
         from harness.triggereval import run_export, run_import
         return (run_import if args.eval_command == "import-trigger" else run_export)(args)
-    from harness.cache import default_cache_dir
-    from harness.evalcheck import CheckReport, check, read_all
-    from harness.library.loader import load_library
-    from harness.registry import resolve_library
-    from harness.run import RunConfig, known_names
-    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
-    library = load_library(resolve_library(args.library), cache_dir, args.invalid_frontmatter)
-    report = CheckReport()
-    evalset = read_all(args.paths, args.max_prompt_chars, report)
-    enc = None
-    if not args.no_embeddings:
-        from harness.cache import EmbeddingCache
-        from harness.encoders import SentenceTransformerEncoder
-        enc = (EmbeddingCache(cache_dir), SentenceTransformerEncoder())
-    check(evalset, library, known_names(library, RunConfig(library=library.source, eval_sets=[], cache_dir=cache_dir)),
-          report, args.min_per_skill, enc)
-    for line in report.facts:
-        print(line)
-    for line in report.warnings:
-        print(f"warning: {line}")
-    for line in report.errors:
-        print(f"error: {line}")
-    print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
-    return 2 if report.errors else 0
+    from harness.evalcheck import run_check
+    return run_check(args)
 
 
 def run_config(args):
@@ -253,6 +231,10 @@ def cmd_run(args) -> int:
         write_html(args.out, None, None, args.html)
     if args.command == "graph":
         print_graph_summary(graph)
+    from harness.scoring import warn_failures
+    fatal = warn_failures(result.failures, str(Path(args.out) / "per_prompt.csv"))
+    if fatal:
+        raise HarnessError(fatal)  # after the outputs: per_prompt.csv holds every call's error
     return strict_exit(result.results, args.strict)
 
 

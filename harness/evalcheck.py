@@ -15,6 +15,7 @@ from harness.library.model import Library
 WORD = re.compile(r"[A-Za-z0-9]+")
 NEAR_DUPLICATE = 0.95
 COPY_WORDS = 4
+MIN_CONTENT_WORDS = 2  # a copied run must hold this many content words (see content_word)
 MAX_NAMING_SHARE = 0.05
 
 
@@ -55,17 +56,28 @@ def read_all(paths: list[str], max_prompt_chars: int, report: CheckReport) -> Ev
     return EvalSet([str(p) for p in paths], [prompts[k] for k in sorted(prompts)], successors)
 
 
+def content_word(word: str) -> bool:
+    """A word that carries meaning: two characters or more, not a number, not an English stop
+    word (scikit-learn's list, as the lexical routers use it)."""
+    from harness.textproc import english_stop_words
+    return len(word) > 1 and not word.isdigit() and word.lower() not in english_stop_words()
+
+
 def description_grams(descriptions: dict[str, str], n: int = COPY_WORDS) -> dict[str, set[str]]:
     """Every run of n words of every description -> the skills it comes from, except runs
-    made only of names (every word capitalised or a number where it stands)."""
+    made only of names (every word capitalised or a number where it stands) and runs with
+    fewer than MIN_CONTENT_WORDS content words ("4 5 to 4" from "4.5 to 4.6" copies nothing)."""
     grams: dict[str, set[str]] = {}
     names_only: dict[str, bool] = {}
     for skill, text in descriptions.items():
         words = WORD.findall(text)
         for i in range(len(words) - n + 1):
-            gram = " ".join(w.lower() for w in words[i:i + n])
+            run = words[i:i + n]
+            if sum(map(content_word, run)) < MIN_CONTENT_WORDS:
+                continue
+            gram = " ".join(w.lower() for w in run)
             grams.setdefault(gram, set()).add(skill)
-            names_only[gram] = names_only.get(gram, True) and all(w[0].isupper() or w[0].isdigit() for w in words[i:i + n])
+            names_only[gram] = names_only.get(gram, True) and all(w[0].isupper() or w[0].isdigit() for w in run)
     return {g: s for g, s in grams.items() if not names_only[g]}
 
 
@@ -82,10 +94,14 @@ def names_a_skill(prompt: str, names: list[str]) -> list[str]:
 
 
 def check(evalset: EvalSet, library: Library, known: set[str], report: CheckReport, min_per_skill: int = 10,
-          encoder_cache=None) -> CheckReport:
+          embed=None, progress=None) -> CheckReport:
+    """`embed`: texts -> unit vectors (the dense router's DenseRouter.embed, so `run` reuses the
+    cached prompt embeddings); None skips the near-duplicate check. `progress`: a stage reporter."""
     import difflib
 
     from harness.evalset import scope
+    if progress is not None:
+        progress.step(f"checking {len(evalset.prompts)} prompts")
     known = known | set(evalset.successors)
     for p in evalset.prompts:
         for name in p.expected + p.acceptable + p.not_:
@@ -127,12 +143,49 @@ def check(evalset: EvalSet, library: Library, known: set[str], report: CheckRepo
         per = Counter(p.split for p in ins if s in p.expected)
         if support[s] >= 2 and (not per.get("dev") or not per.get("test")):
             report.warnings.append(f"skill {s!r} has prompts in only one split ({dict(per)})")
-    if encoder_cache is not None and evalset.prompts:
-        cache, encoder = encoder_cache
-        emb = cache.embed(encoder, [p.prompt for p in evalset.prompts])
+    if embed is not None and evalset.prompts:
+        if progress is not None:
+            progress.step(f"embedding {len(evalset.prompts)} prompts for the near-duplicate check")
+        emb = embed([p.prompt for p in evalset.prompts])
         sims = emb @ emb.T
         np.fill_diagonal(sims, -1)
         for i, j in zip(*np.where(np.triu(sims, 1) >= NEAR_DUPLICATE)):
             a, b = evalset.prompts[i], evalset.prompts[j]
             report.warnings.append(f"near-duplicate prompts {a.id!r} and {b.id!r} (cosine {sims[i, j]:.3f})")
     return report
+
+
+def run_check(args) -> int:
+    """`eval-set check` on the command line: the report on stdout, progress on stderr, exit 2
+    (one error line) when the set has errors."""
+    from pathlib import Path
+
+    from harness.cache import default_cache_dir
+    from harness.library.loader import load_library
+    from harness.progress import progress
+    from harness.registry import resolve_library
+    from harness.routers import RouterContext
+    from harness.routers.dense import DenseRouter
+    from harness.run import RunConfig, known_names
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    report = CheckReport()
+    with progress() as prog:
+        prog.step(f"loading the library {args.library}")
+        library = load_library(resolve_library(args.library), cache_dir, args.invalid_frontmatter)
+        prog.step("reading the eval set")
+        evalset = read_all(args.paths, args.max_prompt_chars, report)
+        prog.step("reading the skill names of every release")
+        known = known_names(library, RunConfig(library=library.source, eval_sets=[], cache_dir=cache_dir))
+        # the dense router's embeddings (its text form, encoder and cache keys): `run` reuses them, and the reverse
+        embed = None if args.no_embeddings else DenseRouter(RouterContext(cache_dir)).embed
+        check(evalset, library, known, report, args.min_per_skill, embed, prog)
+    for line in report.facts:
+        print(line)
+    for line in report.warnings:
+        print(f"warning: {line}")
+    for line in report.errors:
+        print(f"error: {line}")
+    print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    if report.errors:
+        raise HarnessError(f"eval-set check: {len(report.errors)} error(s) in {', '.join(args.paths)} (listed on stdout)")
+    return 0

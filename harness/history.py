@@ -160,15 +160,16 @@ def run_history(args) -> int:
     refs = expand_refs(source, args.refs, cfg0.cache_dir, given)
     out = Path(args.out)
     check_out_dir(out)
-    rows, timings, results = [], {}, {}
+    rows, timings, results, failures = [], {}, {}, {}
     with atomic_dir(out) as tmp, progress() as prog:
-        for ref in refs:
+        for i, ref in enumerate(refs, 1):
             t = time.perf_counter()
-            prog.step(f"{ref}")
+            prog.step(f"release {ref} ({i} of {len(refs)})")
             args.library = f"{source}@{ref}"
             result, graph, _ = run_release(run_config(args), tmp / ref, graph_options(args), prog)
             rows.append(row(ref, result, graph))
             results[ref] = result.results
+            failures[ref] = result.failures
             timings[ref] = round(time.perf_counter() - t, 2)
         ev = result.results["eval_set"]
         doc = {"schema_version": 1, "library": source, "eval_set": ev["paths"],
@@ -180,5 +181,10 @@ def run_history(args) -> int:
         (tmp / "trend.svg").write_text(trend_svg(rows), encoding="utf-8")
         (tmp / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
     print(md, end="")
+    from harness.scoring import warn_failures
+    fatal = [f for ref in refs if (f := warn_failures(failures[ref], str(out / ref / "per_prompt.csv"), f"{ref}: "))]
+    if fatal:  # after the outputs: each release's per_prompt.csv holds the errors
+        more = f" (and at {len(fatal) - 1} more release(s))" if len(fatal) > 1 else ""
+        raise HarnessError(fatal[0] + more)
     from harness.cli import strict_exit_releases
     return strict_exit_releases(results, args.strict)

@@ -1,14 +1,35 @@
-"""A rich progress line on stderr when it is a terminal; silent otherwise."""
+"""Progress on stderr: a rich spinner line when stderr is a terminal, and otherwise (CI logs,
+pipes, captured output) one plain line per stage, printed when the stage starts:
+
+    skill-harness: loading library
+
+Every line the harness writes on stderr starts with `skill-harness: `; progress lines never
+start with `skill-harness: error:`, so an error is still exactly one such line (the last one,
+since the stage it happened in was announced before it)."""
 
 from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
 
+PREFIX = "skill-harness: "
 
-class _Quiet:
+
+def one_line(text: str) -> str:
+    """`text` with control characters escaped (a ref or path given by the user may hold a newline)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+class _Plain:
+    """One line per stage (repeats of the same stage text are printed once)."""
+
+    def __init__(self):
+        self.last = None
+
     def step(self, what: str) -> None:
-        pass
+        if what != self.last:
+            self.last = what
+            print(PREFIX + one_line(what), file=sys.stderr, flush=True)
 
 
 class _Rich:
@@ -23,7 +44,7 @@ class _Rich:
 @contextmanager
 def progress():
     if not sys.stderr.isatty():
-        yield _Quiet()
+        yield _Plain()
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

@@ -20,7 +20,7 @@ from harness.metrics.perskill import confusion, per_skill
 from harness.metrics.summary import correct_for, round6, summarize
 from harness.outcomes import Outcome, trial_summary
 from harness.routers import BUILTIN, ROUTERS, RouterContext
-from harness.scoring import COMMAND_PREFIX, TOP_K, Scoring, command_outcomes, command_router
+from harness.scoring import COMMAND_PREFIX, TOP_K, Scoring, command_failures, command_outcomes, command_router
 
 SCHEMA_VERSION = 1
 FIELDS = ("both", "name", "description")
@@ -63,6 +63,7 @@ class RunResult:
     timings: dict
     prompts: dict[str, str] = field(default_factory=dict)
     context: RouterContext | None = None
+    failures: dict[str, dict] = field(default_factory=dict)  # router -> failed asks (scoring.command_failures)
 
     def encoder(self):
         """The run's encoder and embedding cache, when a dense router ran (else None, None)."""
@@ -127,13 +128,16 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
     if cfg.abstain is not None:
         cal = [p for p in scope(cal_set.select("dev"), present).prompts if not p.negative_only]
     scoring = Scoring(cfg, library, descriptions, docs, ctx, cal) if names else None
-    records, metrics, per_kind, skills_out, conf, router_meta, abstention = [], {}, {}, {}, {}, [], {}
+    records, metrics, per_kind, skills_out, conf, router_meta, abstention, failures = [], {}, {}, {}, {}, [], {}, {}
     for spec in cfg.routers:
         progress.step(f"routing with {spec}")
         t = time.perf_counter()
         if spec.startswith(COMMAND_PREFIX):
             router = command_router(spec, cfg)
             outcomes = command_outcomes(router, prompts, library, descriptions, progress)
+            failed = command_failures(prompts, outcomes, router.retries)
+            if failed:
+                failures[router.name] = failed
         else:
             router = ROUTERS.get(spec)(ctx)
             if scoring is None:
@@ -182,7 +186,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
                             "description_sha256": sha256_text(s.description)} for s in library.skills},
         "findings": [f.to_dict() for f in sort_findings(findings)],
     }
-    return RunResult(results, records, library, timings, {p.id: p.prompt for p in prompts}, ctx)
+    return RunResult(results, records, library, timings, {p.id: p.prompt for p in prompts}, ctx, failures)
 
 
 def _describe_cal(cal_set: EvalSet, cal) -> dict:
@@ -233,8 +237,9 @@ def _check_labels(evalset: EvalSet, known: set[str], library: Library, cfg: RunC
 def execute(cfg: RunConfig, progress=None) -> RunResult:
     progress = progress or _NoProgress()
     t = time.perf_counter()
-    progress.step("loading library")
+    progress.step(f"loading the library {cfg.library}")
     library = load_library(cfg.library, cfg.cache_dir, cfg.invalid_frontmatter, cfg.max_skill_bytes)
+    progress.step("reading the eval set")
     evalset = load_eval_sets(cfg.eval_sets, cfg.max_prompt_chars, cfg.max_eval_bytes)
     known = known_names(library, cfg)
     _check_labels(evalset, known, library, cfg)

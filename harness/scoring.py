@@ -93,3 +93,47 @@ def command_outcomes(router, prompts, library, descriptions, progress) -> list[O
         return [Outcome([]) for _ in prompts]
     answers = router.answer([(p.id, p.prompt) for p in prompts], list(zip(library.names, descriptions)), release, tick)
     return [from_trials(a.trials) for a in answers]
+
+
+def command_failures(prompts, outcomes, retries: int) -> dict | None:
+    """The command router's failed asks (one ask: one prompt, one repeat, after its retries):
+    {"asks", "failed", "retries", "first"}, the first failure in prompt then repeat order;
+    None when no ask failed."""
+    asks = failed = 0
+    first = None
+    for p, o in zip(prompts, outcomes):
+        for r, t in enumerate(o.trials or []):
+            asks += 1
+            if "error" in t:
+                failed += 1
+                if first is None:
+                    repeat = f" (repeat {r})" if len(o.trials) > 1 else ""
+                    first = f"prompt {p.id!r}{repeat}: {' '.join(str(t['error']).split())}"
+    return {"asks": asks, "failed": failed, "retries": retries, "first": first} if failed else None
+
+
+def failure_messages(failures: dict, where: str) -> tuple[list[str], str | None]:
+    """(warnings, error) for routers whose asks failed: a warning when some did, the error when
+    every ask of a router did (it gave no usable answer). `where`: the per-prompt records."""
+    warnings, fatal = [], None
+    for name, f in sorted(failures.items()):
+        tries = f"{f['retries']} retr{'y' if f['retries'] == 1 else 'ies'} each"
+        if f["failed"] == f["asks"]:
+            fatal = fatal or (f"router {name}: every call failed ({f['failed']} of {f['asks']} asks, {tries}): no "
+                              f"usable answer; first: {f['first']} (errors per prompt: {where})")
+        else:
+            warnings.append(f"router {name}: {f['failed']} of {f['asks']} asks failed ({tries}; counted as errors, "
+                            f"not as 'no skill'); first: {f['first']} (errors per prompt: {where})")
+    return warnings, fatal
+
+
+def warn_failures(failures: dict, where: str, release: str = "") -> str | None:
+    """Print a warning line on stderr for a router some of whose calls failed; return the error
+    message when every call of a router failed (the caller raises it once its outputs are written)."""
+    import sys
+
+    from harness.progress import one_line
+    warnings, fatal = failure_messages(failures, where)
+    for line in warnings:
+        print(f"skill-harness: warning: {one_line(release + line)}", file=sys.stderr)
+    return one_line(release + fatal) if fatal else None

@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -47,6 +48,21 @@ def git(repo: Path, *args: str) -> str:
            "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
            "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env).stdout
+
+
+ERROR_LINE = re.compile(r"skill-harness[^:]*: (internal )?error: ")  # `skill-harness run: error:` from argparse
+
+
+def error_line(stderr: str) -> str:
+    """The error line of a command that failed, after checking the rule for stderr: every line
+    starts with `skill-harness` (progress lines `skill-harness: <stage>` as a stage starts;
+    warnings `skill-harness: warning: ...`), and exactly one line is an error
+    (`skill-harness: error: ...`, or `internal error:` for a bug), the last one. No traceback."""
+    lines = stderr.strip().splitlines()
+    assert lines and "Traceback" not in stderr, stderr
+    assert all(line.startswith("skill-harness") for line in lines), stderr
+    assert [line for line in lines if ERROR_LINE.match(line)] == [lines[-1]], stderr
+    return lines[-1]
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, error_line
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
@@ -21,11 +21,11 @@ def cli(*args, cwd=REPO, cache=None):
 
 
 def one_line_error(proc, *needles):
+    """Exit 2 with one error line (after any progress lines: conftest.error_line) holding `needles`."""
     assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    line = error_line(proc.stderr)
     for n in needles:
-        assert n in lines[0], lines[0]
+        assert n in line, line
 
 
 def test_help_is_instant_and_lists_run():

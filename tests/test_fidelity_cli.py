@@ -2,10 +2,13 @@
 (well-behaved, failing, flaky with repeats), abstention, exclusion-aware scoring, the listing budget."""
 
 import json
+import shutil
 import sys
 
 import pytest
 
+from conftest import REPO, error_line, git
+from harness.cli import main
 from test_cli import cli, one_line_error
 
 # Picks the skill whose name shares most words with the prompt; "no skill" when none does.
@@ -50,6 +53,10 @@ def test_command_router_errors_and_repeats(tmp_path, router_cmd, small_set, cach
                "--repeat", "2", "--router-retries", "0", "--router-batch", "1", "--no-graph", "--out", str(out),
                "--cache-dir", str(tmp_path / "c"))
     assert proc.returncode == 0, proc.stderr
+    # some calls failed: said on stderr (how many, the first error, where the rest are), not only in per_prompt.csv
+    assert [line for line in proc.stderr.splitlines() if "warning" in line] == [
+        "skill-harness: warning: router command: 2 of 8 asks failed (0 retries each; counted as errors, not as 'no "
+        f"skill'); first: prompt 'p2' (repeat 0): exit code 3 (no stderr) (errors per prompt: {out}/per_prompt.csv)"]
     res = json.loads((out / "results.json").read_text())
     m = res["metrics"]["command"]
     assert m["errors"] == 1                      # p2 crashed on every trial: an error, not "no skill"
@@ -64,6 +71,58 @@ def test_command_router_errors_and_repeats(tmp_path, router_cmd, small_set, cach
                 "--repeat", "2", "--router-retries", "0", "--no-graph", "--out", str(again), "--cache-dir", str(tmp_path / "c"))
     assert proc2.returncode == 0
     assert (again / "results.json").read_text() == (out / "results.json").read_text()   # resumed from the cache, same bytes
+
+
+FAIL = "import sys; sys.stdin.read(); sys.stderr.write('warming up\\nno API key\\n'); sys.exit(3)\n"
+NO_ANSWER = ("router command: every call failed (4 of 4 asks, 0 retries each): no usable answer; first: prompt 'p1': "
+             'exit code 3, stderr: "no API key" (errors per prompt: {})')
+
+
+@pytest.fixture
+def failing_cmd(tmp_path):
+    script = tmp_path / "fail.py"
+    script.write_text(FAIL)
+    return ["--router", f"command:{sys.executable} {script}", "--router-retries", "0"]
+
+
+def test_a_command_router_that_never_answers_exits_2_after_writing_its_outputs(tmp_path, failing_cmd, small_set,
+                                                                                monkeypatch, capsys):
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "out"
+    rc = main(["run", "--library", "skills/example/v1", "--eval-set", str(small_set), *failing_cmd, "--out", str(out),
+               "--cache-dir", str(tmp_path / "c")])
+    assert rc == 2
+    assert error_line(capsys.readouterr().err) == "skill-harness: error: " + NO_ANSWER.format(out / "per_prompt.csv")
+    assert {r["id"]: r["error"] for r in _records(out)} == {p: 'exit code 3, stderr: "no API key"' for p in ("p1", "p2", "p3", "p4")}
+    assert (out / "graph.json").is_file() and json.loads((out / "results.json").read_text())["metrics"]["command"]["errors"] == 4
+
+
+def test_compare_and_history_exit_2_when_a_release_got_no_answer(tmp_path, failing_cmd, small_set, monkeypatch, capsys):
+    monkeypatch.chdir(REPO)
+    common = ["--eval-set", str(small_set), *failing_cmd, "--cache-dir", str(tmp_path / "c")]
+    cmp = tmp_path / "cmp"
+    rc = main(["compare", "skills/example/v1", "skills/example/v2", *common, "--out", str(cmp)])
+    assert rc == 2
+    assert error_line(capsys.readouterr().err) == ("skill-harness: error: base skills/example/v1: "
+                                                   + NO_ANSWER.format(cmp / "base" / "per_prompt.csv"))
+    assert (cmp / "compare.json").is_file() and len(list(_records(cmp / "head"))) == 4
+    repo = tmp_path / "repo"
+    for tag in ("v1", "v2"):
+        if tag == "v1":
+            repo.mkdir()
+            git(repo, "init", "-q", "-b", "main")
+        for part in ("skills", "plugins"):
+            shutil.rmtree(repo / part, ignore_errors=True)
+            shutil.copytree(REPO / "skills" / "example" / tag / part, repo / part)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", tag)
+        git(repo, "tag", f"rel-{tag}")
+    hist = tmp_path / "hist"
+    rc = main(["history", "--library", str(repo), "--refs", "rel-v1,rel-v2", *common, "--out", str(hist)])
+    assert rc == 2
+    assert error_line(capsys.readouterr().err) == ("skill-harness: error: rel-v1: " + NO_ANSWER.format(
+        hist / "rel-v1" / "per_prompt.csv") + " (and at 1 more release(s))")
+    assert (hist / "history.json").is_file() and len(list(_records(hist / "rel-v2"))) == 4
 
 
 def _records(out):

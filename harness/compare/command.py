@@ -12,16 +12,19 @@ def is_results_dir(spec: str) -> bool:
     return Path(spec).is_dir() and (Path(spec) / "results.json").is_file()
 
 
-def resolve_side(spec: str, which: str, args, out: Path):
-    """A results folder as it is, or a library SRC@REF run now into out/<which>."""
+def resolve_side(spec: str, which: str, args, out: Path, prog=None):
+    """A results folder as it is, or a library SRC@REF run now into out/<which>. Returns the
+    run and, for a run made now, its routers' failed calls (RunResult.failures)."""
     from harness.compare.load import load_run_dir
     if is_results_dir(spec):
-        return load_run_dir(spec)
+        return load_run_dir(spec), {}
     from harness.cli import graph_options, run_config
     from harness.pipeline import run_release
     args.library = spec
-    run_release(run_config(args), out / which, graph_options(args))
-    return load_run_dir(str(out / which))
+    if prog is not None:
+        prog.step(f"running {which} {spec}")
+    result, _, _ = run_release(run_config(args), out / which, graph_options(args), prog)
+    return load_run_dir(str(out / which)), result.failures
 
 
 def require_graph(rules, sides: dict) -> None:
@@ -47,9 +50,10 @@ def run_compare(args) -> int:
     allow = {a.strip() for a in (args.allow_mismatch or "").split(",") if a.strip()}
     out = Path(args.out)
     check_out_dir(out)
-    with atomic_dir(out) as tmp:
-        base = resolve_side(args.base, "base", args, tmp)
-        head = resolve_side(args.head, "head", args, tmp)
+    from harness.progress import progress
+    with atomic_dir(out) as tmp, progress() as prog:
+        base, base_failed = resolve_side(args.base, "base", args, tmp, prog)
+        head, head_failed = resolve_side(args.head, "head", args, tmp, prog)
         diffs = check_walls(base, head, allow)
         cmp = compare(base, head, base.results.get("seed", 0), diffs)
         gate = args.gate_router or cmp["default_router"]
@@ -67,6 +71,11 @@ def run_compare(args) -> int:
     if summary:
         with open(summary, "a", encoding="utf-8") as fh:
             fh.write(text + "\n")
+    from harness.scoring import warn_failures
+    fatal = [warn_failures(failed, str(out / which / "per_prompt.csv"), f"{which} {spec}: ")
+             for which, spec, failed in (("base", args.base, base_failed), ("head", args.head, head_failed))]
+    if any(fatal):
+        raise HarnessError(next(f for f in fatal if f))  # after the outputs: per_prompt.csv holds the errors
     from harness.cli import strict_exit_releases
     # --strict: error findings in either release are bad input (2), whatever the gate says
     return strict_exit_releases({f"base {base.label}": base.results, f"head {head.label}": head.results}, args.strict) \
