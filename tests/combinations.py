@@ -40,10 +40,10 @@ def pairwise(dims: dict[str, list]) -> list[dict]:
 def check_error_output(rc: int, err: str) -> None:
     """Exit 2 (or 1 from a command that says why) never comes with a traceback or an internal
     error; a 2 carries exactly one `skill-harness: error:` line."""
+    from conftest import error_line
     assert rc != 3 and "internal error" not in err and "Traceback" not in err, err
     if rc == 2:
-        lines = [line for line in err.splitlines() if line.startswith("skill-harness: error:")]
-        assert len(lines) == 1, err
+        assert error_line(err).startswith("skill-harness: error:"), err
 
 
 def parse_file(path: Path) -> None:
