@@ -80,8 +80,8 @@ def check_figures(args, env: dict, tmp: Path) -> None:
         first.append(timed(cmd, env))
     again = [timed(cmd, env) for cmd in edits[args.repeat:]]  # each a new wording: only the edit is encoded and routed
     same = [timed(check, env) for _ in range(args.repeat * 2)]
-    from harness.check import run_check
-    from harness.cli import build_parser
+    from harness.commands.check import run_check
+    from harness.commands.parser import build_parser
     parsed = build_parser().parse_args(edits[0][3:])
     t = time.perf_counter()
     run_check(parsed)

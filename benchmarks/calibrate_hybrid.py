@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.cache import default_cache_dir
-from harness.evalset import load_eval_sets, scope
+from harness.encoders.cache import default_cache_dir
+from harness.evalsets.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers import RouterContext, rank
 from harness.routers.dense import DenseRouter

@@ -7,11 +7,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.cache import default_cache_dir
-from harness.evalset import load_eval_sets, scope
+from harness.encoders.cache import default_cache_dir
+from harness.evalsets.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers.base import RouterContext
-from harness.run import RunConfig, _docs
+from harness.runs.route import RunConfig, _docs
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
@@ -20,7 +20,7 @@ BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bun
 @dataclass
 class DevData:
     lib: object
-    prompts: list           # in-scope prompts of the split (harness.evalset.Prompt)
+    prompts: list           # in-scope prompts of the split (harness.evalsets.evalset.Prompt)
     descriptions: list[str]
     docs: list[str]         # the router texts
     cfg: RunConfig

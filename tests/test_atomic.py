@@ -11,7 +11,7 @@ from contextlib import redirect_stderr, redirect_stdout
 import pytest
 
 from conftest import REPO, error_line
-from harness.cli import main
+from harness.commands.cli import main
 from harness.routers import ROUTERS
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import REPO, git
-from harness.lint import lint_text
+from harness.library.lint import lint_text
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 GOOD = "Rotates database credentials on a schedule. Use when a password or key must change."
@@ -164,7 +164,7 @@ def test_a_new_exclusion_clause_moves_prompts_only_when_rerouted(tmp_path, cache
     redirection: 3 of forge-schema-changes' 10 prompts come back."""
     import shutil
 
-    from harness.exclusions import positive_text
+    from harness.library.exclusions import positive_text
     from harness.library.loader import load_library
     lib = tmp_path / "lib"
     shutil.copytree(REPO / "skills" / "example" / "v2", lib)
@@ -188,7 +188,7 @@ def test_a_new_exclusion_clause_moves_prompts_only_when_rerouted(tmp_path, cache
 
 
 def _check_in_process(capsys, *argv):
-    from harness.cli import main
+    from harness.commands.cli import main
     rc = main(["check", *argv, "--json"])
     out, err = capsys.readouterr()
     return rc, (json.loads(out) if out.strip() else None), err
@@ -273,7 +273,7 @@ ARTIFACTS = "Stores and rotates build artifacts and their signing keys. Use when
 
 
 def test_a_rule_without_an_eval_set_exits_2_naming_the_rules(cache_dir, capsys):
-    from harness.cli import main
+    from harness.commands.cli import main
     base = ["check", str(SECRETS), "--library", str(EXAMPLE), "--description", ARTIFACTS, "--router", "bm25",
             "--cache-dir", str(cache_dir)]
     capsys.readouterr()
@@ -300,7 +300,7 @@ def test_neighbours_compare_what_the_routers_read(tmp_path, capsys, fields, near
     """By name, db-backup-restore's neighbour is db-backup-verify (two name words shared); by
     description it is log-shipping (the kubernetes cluster). The shared terms come from the same text."""
     from conftest import write_skill
-    from harness.cli import main
+    from harness.commands.cli import main
     for name, desc in NEIGHBOURS.items():
         write_skill(tmp_path / "lib", f"skills/{name}", name, desc)
     args = ["check", str(tmp_path / "lib/skills/db-backup-restore/SKILL.md"), "--library", str(tmp_path / "lib"),
@@ -322,8 +322,8 @@ def test_neighbours_compare_what_the_routers_read(tmp_path, capsys, fields, near
 def test_every_router_given_gets_its_what_if(cache_dir, capsys):
     """Each router's what-if is the one a check with that router alone gives; the verdict stays on
     the first router (no hybrid given)."""
-    from harness.cli import main
-    from harness.compare.stats import format_p, mcnemar_exact, p_value
+    from harness.commands.cli import main
+    from harness.metrics.paired import format_p, mcnemar_exact, p_value
     args = ["check", str(SECRETS), "--library", str(EXAMPLE), "--eval-set", str(REPO / "eval_sets/example"),
             "--description", ARTIFACTS, "--cache-dir", str(cache_dir)]
     capsys.readouterr()

@@ -19,7 +19,7 @@ from hypothesis import given, settings, strategies as st
 from combinations import (check_error_output, check_report_numbers, check_summary_lines, pairwise, parse_file,
                           written_files)
 from conftest import REPO
-from harness.cli import main
+from harness.commands.cli import main
 from test_fidelity_cli import ROUTER
 
 EXAMPLE = "skills/example/v2"

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.errors import HarnessError
+from harness.base.errors import HarnessError
 from harness.routers.answer_cache import FILE_NAME
 from harness.routers.command import Answer, CommandRouter, Trial, shuffle_order
 from harness.routers.command_io import parse_batch

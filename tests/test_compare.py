@@ -12,9 +12,9 @@ from conftest import REPO
 from harness.compare.diff import compare
 from harness.compare.load import RunDir
 from harness.compare.policy import evaluate, parse_policy
-from harness.compare.stats import mcnemar_exact
+from harness.metrics.paired import mcnemar_exact
 from harness.compare.walls import check_walls
-from harness.errors import HarnessError
+from harness.base.errors import HarnessError
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1"}
 
@@ -159,7 +159,7 @@ def test_walls_name_the_differing_key_and_both_values():
 @pytest.fixture(scope="module")
 def bm25_runs(tmp_path_factory, cache_dir):
     """The example library routed by BM25 alone (no model), with exclusion sentences stripped and off."""
-    from harness.cli import main
+    from harness.commands.cli import main
     root = tmp_path_factory.mktemp("bm25")
     for mode in ("strip", "off"):
         assert main(["run", "--library", str(REPO / "skills/example/v2"), "--eval-set", str(REPO / "eval_sets/example"),
@@ -170,7 +170,7 @@ def bm25_runs(tmp_path_factory, cache_dir):
 
 def test_allowing_fidelity_is_enough_for_an_exclusion_mode_pair(bm25_runs, tmp_path, capsys):
     """The routers' configs also record the exclusion mode: it is a fidelity option there too."""
-    from harness.cli import main
+    from harness.commands.cli import main
     capsys.readouterr()
     args = ["compare", str(bm25_runs / "strip"), str(bm25_runs / "off"), "--out", str(tmp_path / "c")]
     assert main(args) == 2
@@ -183,9 +183,9 @@ def test_allowing_fidelity_is_enough_for_an_exclusion_mode_pair(bm25_runs, tmp_p
 
 
 def test_a_tiny_p_is_stored_with_its_digits_and_printed_in_scientific_notation():
-    from harness.compare.render import render_compare
-    from harness.compare.stats import P_FLOOR, format_p
-    from harness.html.sections import compare_section
+    from harness.reports.compare_md import render_compare
+    from harness.metrics.paired import P_FLOOR, format_p
+    from harness.reports.html.sections import compare_section
     exact = 2 / 2 ** 22                                     # 0 fixed, 22 broken: twice 0.5**22
     assert mcnemar_exact(0, 22) == pytest.approx(exact, rel=1e-12)
     cmp = compare(fake_run({f"p{i:02d}": True for i in range(22)}), fake_run({f"p{i:02d}": False for i in range(22)}), 0, {})
@@ -239,7 +239,7 @@ def test_a_rule_with_no_prompt_to_read_is_refused():
 
 
 def test_a_graph_rule_against_a_run_without_the_graph_is_refused(bm25_runs, tmp_path, capsys):
-    from harness.cli import main
+    from harness.commands.cli import main
     capsys.readouterr()
     args = ["compare", str(bm25_runs / "strip"), str(bm25_runs / "strip"), "--out", str(tmp_path / "c")]
     assert main(args + ["--fail-on", "top1-drop>0,new-collision"]) == 2

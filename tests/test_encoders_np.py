@@ -3,9 +3,9 @@ approximate vectors never reach the shared embedding cache."""
 
 import numpy as np
 
-from harness.cache import EmbeddingCache
-from harness.encoders import SentenceTransformerEncoder, default_model_dir
-from harness.encoders_np import FastEncoder, NumpyMiniLM, _erf
+from harness.encoders.cache import EmbeddingCache
+from harness.encoders.sentence import SentenceTransformerEncoder, default_model_dir
+from harness.encoders.numpy_forward import FastEncoder, NumpyMiniLM, _erf
 
 TEXTS = ["Deploy a Lambda function behind API Gateway with a custom domain.",
          "waf: Configures web ACLs, managed rule groups and rate-based rules. " * 30,   # past the 256-token cut
@@ -51,7 +51,7 @@ def test_shared_tokenizer_truncates_as_the_model_own():
 def test_mapped_weights_equal_the_loaded_ones_and_refuse_bad_files(tmp_path):
     from safetensors.numpy import load_file
 
-    from harness.encoders_np import _mapped
+    from harness.encoders.numpy_forward import _mapped
     path = default_model_dir() / "model.safetensors"
     mapped, loaded = _mapped(path), load_file(str(path))
     assert mapped.keys() == loaded.keys()
@@ -74,7 +74,7 @@ def test_weights_digest_is_remembered_per_file_state(tmp_path):
     import json
     import os
 
-    from harness.encoders import weights_sha256
+    from harness.encoders.sentence import weights_sha256
     model, memo = tmp_path / "m", tmp_path / "memo"
     model.mkdir()
     (model / "model.safetensors").write_bytes(b"first")

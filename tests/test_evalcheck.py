@@ -4,8 +4,8 @@ its progress lines on stderr."""
 import json
 
 from conftest import REPO, error_line, write_skill
-from harness.cli import main
-from harness.evalcheck import content_word, copied_runs, description_grams
+from harness.commands.cli import main
+from harness.evalsets.check import content_word, copied_runs, description_grams
 
 
 def test_runs_of_numbers_and_stop_words_are_not_copying():

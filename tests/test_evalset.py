@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.evalset import EvalSet, Prompt, check_labels, load_eval_sets, scope
+from harness.base.errors import HarnessError
+from harness.evalsets.evalset import EvalSet, Prompt, check_labels, load_eval_sets, scope
 
 
 def write(path, lines):
@@ -87,7 +87,7 @@ def test_scope_remaps_both_ways_and_counts_prompts_left_without_a_skill():
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from harness.evalset import parse_line  # noqa: E402
+from harness.evalsets.evalset import parse_line  # noqa: E402
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
                            lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=10), c, max_size=5), max_leaves=20)

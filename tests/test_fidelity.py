@@ -6,13 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.abstention import AbstainSpec, auroc, threshold_for
-from harness.errors import HarnessError
-from harness.evalset import Prompt
-from harness.exclusions import parse_exclusions, positive_text
-from harness.listing import ListingBudget
+from harness.metrics.auroc import auroc
+from harness.routers.abstention import AbstainSpec, threshold_for
+from harness.base.errors import HarnessError
+from harness.evalsets.evalset import Prompt
+from harness.library.exclusions import parse_exclusions, positive_text
+from harness.library.listing import ListingBudget
 from harness.metrics.summary import summarize
-from harness.outcomes import Outcome, from_trials, trial_summary, wilson
+from harness.results.outcome import Outcome, from_trials, trial_summary, wilson
 from harness.routers.command import Trial
 from harness.routers.exclusion_aware import ExclusionPlan, reroute
 
@@ -250,12 +251,12 @@ def test_errors_are_not_no_skill():
     ("Deploy to us-east-1 with Step-Functions and 3D Secure.", ["step functions", "3d secure"]),
 ])
 def test_named_phrases_table(text, phrases):
-    from harness.signals import named_phrases
+    from harness.routers.abstain_signals import named_phrases
     assert named_phrases(text) == phrases
 
 
 def test_named_unknown_against_the_library_words():
-    from harness.signals import Lexicon
+    from harness.routers.abstain_signals import Lexicon
     lex = Lexicon(["waf: Configure AWS WAF web ACLs.", "vpc-peering: Connect VPCs with VPC peering connections."])
     got = lex.named(["Block bots with AWS WAF.", "Create a VPC Lattice network with VPC peering.", "set up a vpc lattice network"])
     # 1: 'aws waf' is in the library text; 2: 'vpc lattice' is not, 'vpc' alone is: 1 of 2 unknown; 3: nothing named
@@ -264,7 +265,7 @@ def test_named_unknown_against_the_library_words():
 
 
 def test_top_z_by_hand():
-    from harness.signals import _top_z
+    from harness.routers.abstain_signals import _top_z
     m = np.array([[1.0, 2.0, 3.0], [2.0, 2.0, 2.0]])
     # row 1: mean 2, population sd sqrt(2/3): (3 - 2) / 0.8165 = 1.2247; row 2: no spread, 0
     assert np.allclose(_top_z(m), [1.5 ** 0.5, 0.0])

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import REPO, error_line, git
-from harness.cli import main
+from harness.commands.cli import main
 from test_cli import cli, one_line_error
 
 # Picks the skill whose name shares most words with the prompt; "no skill" when none does.

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 from conftest import REPO
-from harness.evalset import EvalSet, Prompt, load_eval_sets
+from harness.evalsets.evalset import EvalSet, Prompt, load_eval_sets
 from harness.graph.build import build_graph
 from harness.graph.export import graph_files
 from harness.library.loader import build_library, load_library
 from harness.library.source import Snapshot
-from harness.run import RunConfig, route
+from harness.runs.route import RunConfig, route
 
 EXAMPLE_EVAL = str(REPO / "eval_sets" / "example")
 

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import error_line, git
 from hostile import SUMMARY, all_cases, fm, skill
-from harness.cli import main
+from harness.commands.cli import main
 
 CASES = all_cases()
 GRAPHED = re.compile(r"^lib-(name|desc)-.*-skills$")

@@ -9,8 +9,8 @@ import sys
 import pytest
 from conftest import REPO
 
-from harness.errors import HarnessError
-from harness.evalset import EvalSet, Prompt, check_labels, load_eval_sets, scope
+from harness.base.errors import HarnessError
+from harness.evalsets.evalset import EvalSet, Prompt, check_labels, load_eval_sets, scope
 
 
 def write(path, lines):

@@ -1,6 +1,6 @@
 """Options as the user gives them (issue 16, items 4, 14, 15, 18, 19): the eval set a library
 defaults to, options that would change nothing, refs checked before any routing, and errors
-that name the real cause. In-process (harness.cli.main) on a small git library made here."""
+that name the real cause. In-process (harness.commands.cli.main) on a small git library made here."""
 
 import json
 from pathlib import Path
@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from conftest import git, write_skill
-from harness.cli import build_parser, graph_options, main, run_config
-from harness.options import DEFAULTS
-from harness.pipeline import GraphOptions
-from harness.run import RunConfig
+from harness.commands.cli import main
+from harness.commands.config import graph_options, run_config
+from harness.commands.parser import build_parser
+from harness.commands.options import DEFAULTS
+from harness.commands.pipeline import GraphOptions
+from harness.runs.route import RunConfig
 
 SKILLS = {"alpha-deploy": "Deploy a service to production with the release pipeline.",
           "beta-rollback": "Roll back a failed deployment to the previous release.",
@@ -194,7 +196,7 @@ def test_defaults_are_filled_in_one_place_and_match_the_core():
 @pytest.mark.parametrize("lib,shown", [("lib.bundle", "lib.bundle"), ("minib", "minib (lib.bundle)"), ("lib", "lib")])
 def test_history_checks_every_ref_before_routing(mini, capsys, cache_dir, monkeypatch, lib, shown):
     routed = []
-    monkeypatch.setattr("harness.pipeline.run_release", lambda *a, **k: routed.append(a) or pytest.fail("routed"))
+    monkeypatch.setattr("harness.commands.pipeline.run_release", lambda *a, **k: routed.append(a) or pytest.fail("routed"))
     rc = main(["history", "--library", lib, "--refs", "r1,nope", "--eval-set", "evals/mini", "--router", "bm25",
                "--out", "out", "--cache-dir", str(cache_dir)])
     line = one_error(capsys, rc, f"unknown ref 'nope' in {shown}: no tag, branch or commit")

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from conftest import REPO, git, write_skill
-from harness.cli import main
+from harness.commands.cli import main
 
 SKILLS = [("alpha-deploy", "Deploys services to production. Use when shipping a release."),
           ("beta-backup", "Backs up databases nightly. Use when restoring lost data.")]
@@ -230,7 +230,7 @@ def test_history_records_and_states_its_options(tmp_path, two_releases, capsys):
 
 
 def test_history_options_line_with_abstention_and_a_command_router():
-    from harness.history import options_line
+    from harness.reports.history_md import options_line
     opts = {"split": "dev", "routers": ["hybrid", "command:agent"], "seed": 0, "fields": "both", "exclusions": "strip",
             "listing_budget": {"spec": "claude-code", "per_description": 1536, "total": 8000},
             "abstention": {"keep": 0.95, "rule": "margin", "calibrate_on": ["eval_sets/cal"]},

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.errors import HarnessError
+from harness.base.errors import HarnessError
 from harness.routers import ROUTERS
 from harness.routers.base import Registry, rank
 from harness.routers.hybrid import _minmax, _rrf
@@ -55,7 +55,7 @@ def test_registry_refuses_duplicates_and_suggests():
 
 
 def test_embeddings_do_not_depend_on_batch_company(cache_dir):
-    from harness.encoders import SentenceTransformerEncoder
+    from harness.encoders.sentence import SentenceTransformerEncoder
     enc = SentenceTransformerEncoder()
     texts = ["rotate the database password", "cdk deploy fails on a cross-stack export", "hi", "route 53 failover",
              "why is my lambda timing out after 3 seconds in the vpc", "s3 bucket policy denies my role"]

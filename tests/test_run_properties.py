@@ -3,10 +3,10 @@
 
 from hypothesis import assume, given, settings, strategies as st
 
-from harness.evalset import EvalSet, Prompt
+from harness.evalsets.evalset import EvalSet, Prompt
 from harness.library.loader import build_library
 from harness.library.source import Snapshot
-from harness.run import RunConfig, route
+from harness.runs.route import RunConfig, route
 
 WORDS = ["deploy", "cache", "secret", "rotate", "backup", "schema", "index", "alert", "queue", "token",
          "bucket", "image", "build", "test", "metric", "trace", "lambda", "table", "stream", "vpc"]

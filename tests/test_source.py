@@ -3,7 +3,7 @@ import os
 import pytest
 
 from conftest import git, write_skill
-from harness.errors import HarnessError
+from harness.base.errors import HarnessError
 from harness.library.loader import load_library
 from harness.library.source import split_spec, validate_ref
 

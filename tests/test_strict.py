@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from conftest import REPO, git
-from harness.cli import main
+from harness.commands.cli import main
 
 FIRST = "plugins/forge-ops/skills/forge-oncall/SKILL.md:3 [invalid-yaml]"
 

@@ -13,9 +13,9 @@ from conftest import REPO
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.errors import HarnessError
-from harness.evalset import load_eval_sets
-from harness.triggereval import (
+from harness.base.errors import HarnessError
+from harness.evalsets.evalset import load_eval_sets
+from harness.evalsets.trigger import (
     export_trigger_eval,
     import_trigger_eval,
     to_json,

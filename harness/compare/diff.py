@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from harness.compare.stats import mcnemar_exact, p_value, paired_delta
+from harness.metrics.paired import mcnemar_exact, p_value, paired_delta
 from harness.metrics.ranking import MEASURES
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from harness.errors import HarnessError
+from harness.base.errors import HarnessError
 
 METRICS = {"top1": "top1", "recall3": "recall_at_3", "recall5": "recall_at_5", "mrr": "mrr_at_10"}
 RULE = re.compile(r"^(sig:)?([a-z0-9-]+?)(?:(>)(\d+(?:\.\d+)?))?$")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.errors import HarnessError
+from harness.base.errors import HarnessError
 
 DIMENSIONS = ("eval-set", "labels", "routers", "model", "seed", "fields", "split", "fidelity")
 ROUTER_FIDELITY_KEYS = ("exclusions",)  # keys of a router's config that record a fidelity option

@@ -7,12 +7,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from harness.exclusions import parse_exclusions
+from harness.library.exclusions import parse_exclusions
 from harness.graph.collisions import Thresholds, find_collisions
 from harness.graph.orphans import find_orphans
 from harness.graph.signals import pair_stats, support
 from harness.graph.terms import TermIndex
-from harness.quote import quote
+from harness.base.quote import quote
 
 
 def references(library) -> list[tuple[str, str]]:
@@ -76,7 +76,7 @@ def exclusion_edges(library, terms: TermIndex, domain_min: float = 0.15) -> list
 
 def description_embeddings(library, fields: str, encoder, cache) -> np.ndarray:
     """The skills' texts as the dense router embeds them (words split: one cache entry each)."""
-    from harness.textproc import split_words
+    from harness.base.textproc import split_words
     return cache.embed(encoder, [split_words(s.text(fields)) for s in library.skills])
 
 
@@ -92,7 +92,7 @@ def _similarity(result, library, similar_min, encoder, cache):
 def term_index(library, exclusions: str = "off") -> TermIndex:
     """Terms of the descriptions as written, or (exclusions read as the agent does) of what the
     routers read: each description without its exclusion sentences."""
-    from harness.exclusions import as_read
+    from harness.library.exclusions import as_read
     return _term_index(tuple(library.names), tuple(as_read(s.description, exclusions) for s in library.skills))
 
 

@@ -34,7 +34,7 @@ def picture(graph: dict, max_pairs: int = 30) -> str:
     """SVG of the collision neighbourhoods (medium and high), not the whole library."""
     import networkx as nx
 
-    from harness.plotting import pyplot, to_svg
+    from harness.base.plotting import pyplot, to_svg
     plt = pyplot()
     pairs = [c for c in graph["collisions"] if c["severity"] in ("high", "medium")][:max_pairs]
     fig, ax = plt.subplots(figsize=(11, 8) if pairs else (6, 1), dpi=100)

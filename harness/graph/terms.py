@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.textproc import tokens
-from harness.tfidf import TfidfSpace
+from harness.base.textproc import tokens
+from harness.base.tfidf import TfidfSpace
 
 
 class TermIndex:
-    """tf-idf over word 1-2-grams of the descriptions (harness.tfidf), for shared and distinctive terms."""
+    """tf-idf over word 1-2-grams of the descriptions (harness.base.tfidf), for shared and distinctive terms."""
 
     def __init__(self, names: list[str], texts: list[str]):
         self.names = names

@@ -13,7 +13,7 @@ from functools import lru_cache
 import yaml
 
 from harness.library.findings import Finding
-from harness.quote import quote
+from harness.base.quote import quote
 
 FENCE = re.compile(r"^---[ \t]*$")
 END_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")

@@ -7,7 +7,7 @@ import posixpath
 from collections import defaultdict
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.base.errors import HarnessError
 from harness.library import frontmatter, rules
 from harness.library.findings import Finding, sort_findings
 from harness.library.model import Library, Skill, SkillCopy, sha256_text

@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.base.errors import HarnessError
 from harness.library.findings import Finding
 
 SKILL_FILE = "SKILL.md"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.abstention import auroc
+from harness.metrics.auroc import auroc
 from harness.metrics.bootstrap import bootstrap_ci
 from harness.metrics.ranking import MEASURES, HitAt, mean, per_prompt
-from harness.outcomes import wilson
+from harness.results.outcome import wilson
 
 
 def round6(v):

@@ -14,7 +14,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from harness.errors import HarnessError
+from harness.base.errors import HarnessError
 
 SCORE_DECIMALS = 6
 
@@ -47,7 +47,7 @@ class RouterContext:
 
     @property
     def cache(self):
-        from harness.cache import EmbeddingCache
+        from harness.encoders.cache import EmbeddingCache
         if self._cache is None:
             self._cache = EmbeddingCache(self.cache_dir)
         return self._cache
@@ -56,7 +56,7 @@ class RouterContext:
 @lru_cache(maxsize=4)
 def shared_encoder(model: str | None):
     """One loaded model per process: history and compare route several releases in a row."""
-    from harness.encoders import SentenceTransformerEncoder
+    from harness.encoders.sentence import SentenceTransformerEncoder
     return SentenceTransformerEncoder(model)
 
 

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.base.errors import HarnessError
 from harness.routers.answer_cache import AnswerCache, answer_key, skills_digest
 from harness.routers.command_io import Procs, parse_answer, parse_batch, run_command
 

@@ -27,7 +27,7 @@ class DenseRouter:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if self.split:
-            from harness.textproc import split_words
+            from harness.base.textproc import split_words
             texts = [split_words(t) for t in texts]
         return self.ctx.cache.embed(self.encoder, texts)
 

@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.exclusions import as_read, parse_exclusions
+from harness.library.exclusions import as_read, parse_exclusions
 from harness.library.model import router_text
 
 MODES = ("off", "strip", "reroute")

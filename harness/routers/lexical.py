@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from harness.textproc import TOKEN_PATTERN  # noqa: F401  (re-exported)
+from harness.base.textproc import TOKEN_PATTERN  # noqa: F401  (re-exported)
 
 
 class TfidfRouter:
@@ -24,7 +24,7 @@ class TfidfRouter:
         return None, None
 
     def fit(self, docs: Sequence[str]) -> None:
-        from harness.tfidf import TfidfSpace
+        from harness.base.tfidf import TfidfSpace
         self._space = TfidfSpace(docs, self.ngram_max, self.sublinear_tf, self.stop_words is not None)
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
@@ -33,7 +33,7 @@ class TfidfRouter:
 
 class BM25Router:
     """Okapi BM25; each distinct query term counts once. Pure numpy over the shared analyzer
-    (harness.textproc), so routing with it never imports scikit-learn."""
+    (harness.base.textproc), so routing with it never imports scikit-learn."""
 
     name = "bm25"
     kind = "lexical"
@@ -50,7 +50,7 @@ class BM25Router:
         return cfg
 
     def _terms(self, text: str) -> tuple[str, ...]:
-        from harness.textproc import terms
+        from harness.base.textproc import terms
         return terms(text, self.stop_words is not None, self.ngram_max)
 
     def model_info(self):

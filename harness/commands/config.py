@@ -1,0 +1,78 @@
+"""Options of the routing commands (run, graph, compare, history) turned into the core's
+configuration objects, in one place that every command imports."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.base.errors import HarnessError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_LIBRARY = "skills/example/v2"
+EXAMPLE_EVAL_SET = "eval_sets/example"
+BUILTIN_ROUTERS = ("tfidf", "bm25", "dense", "hybrid")
+
+
+def _default_path(rel: str) -> str:
+    """A repository default, as a path relative to the working folder when possible."""
+    for base in (Path.cwd(), REPO_ROOT):
+        p = base / rel
+        if p.exists():
+            return os.path.relpath(p) if base != Path.cwd() else rel
+    raise HarnessError(f"no --library/--eval-set given and the example {rel} is not found: run from the repository or pass them")
+
+
+def run_config(args, library: str | None = None):
+    """The run configuration from parsed options; `library` (compare's and history's sides)
+    instead of --library."""
+    from harness.encoders.cache import default_cache_dir
+    from harness.library.registry import resolve_library
+    from harness.runs.route import RunConfig
+    from harness.commands.options import check_relevance, default_eval_sets, settle
+    settle(args)
+    given = library or args.library
+    library = resolve_library(given) if given else _default_path(EXAMPLE_LIBRARY)
+    eval_sets, label_hint = default_eval_sets(args, given, lambda: _default_path(EXAMPLE_EVAL_SET))
+    routers = args.router or list(BUILTIN_ROUTERS)
+    from harness.routers import ROUTERS
+    from harness.routers.scoring import COMMAND_PREFIX
+    for r in routers:
+        if not r.startswith(COMMAND_PREFIX):
+            ROUTERS.get(r)
+    if len(set(routers)) != len(routers):
+        raise HarnessError(f"--router given twice: {', '.join(sorted({r for r in routers if routers.count(r) > 1}))}")
+    if sum(r.startswith(COMMAND_PREFIX) for r in routers) > 1:
+        raise HarnessError("one command router per run (its results are named 'command')")
+    for flag in ("max_skill_bytes", "max_prompt_chars", "max_eval_bytes", "router_timeout", "router_jobs",
+                 "router_batch", "repeat"):
+        if getattr(args, flag) <= 0:
+            raise HarnessError(f"--{flag.replace('_', '-')} must be positive")
+    if args.router_retries < 0:
+        raise HarnessError("--router-retries must be 0 or more")
+    if args.abstain is not None:
+        from harness.routers.abstention import AbstainSpec
+        AbstainSpec(args.abstain, args.abstain_rule)
+    elif args.calibrate_on:
+        raise HarnessError("--calibrate-on calibrates --abstain: give --abstain SHARE too")
+    if args.listing_budget:
+        from harness.library.listing import ListingBudget
+        ListingBudget.parse(args.listing_budget)
+    check_relevance(args, routers)
+    return RunConfig(library=library, eval_sets=eval_sets, routers=routers, split=args.split, seed=args.seed,
+                     cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir(), model=args.model,
+                     fields=args.fields, invalid_frontmatter=args.invalid_frontmatter,
+                     max_skill_bytes=args.max_skill_bytes, max_prompt_chars=args.max_prompt_chars,
+                     max_eval_bytes=args.max_eval_bytes, exclusions=args.exclusions,
+                     listing_budget=args.listing_budget, abstain=args.abstain, abstain_rule=args.abstain_rule,
+                     calibrate_on=args.calibrate_on or [], router_timeout=args.router_timeout,
+                     router_jobs=args.router_jobs, router_retries=args.router_retries, repeat=args.repeat,
+                     router_batch=args.router_batch, shuffle=not args.no_shuffle, label_hint=label_hint)
+
+
+def graph_options(args):
+    from harness.commands.options import settle
+    from harness.commands.pipeline import GraphOptions
+    settle(args)
+    return GraphOptions(args.steal_share, args.near_margin, args.near_share, args.similar_k,
+                        enabled=not getattr(args, "no_graph", False))

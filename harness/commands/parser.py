@@ -1,0 +1,136 @@
+"""The command line's grammar: every command and option, argparse only (no work, no heavy imports)."""
+
+from __future__ import annotations
+
+import argparse
+
+from harness import __version__
+from harness.commands.config import BUILTIN_ROUTERS
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line (the full usage is one `--help` away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("library and prompts")
+    g.add_argument("--library", metavar="SRC[@REF]", help="a folder, git repository or bundle, at a tag/branch/commit, "
+                   "or a short name from skills/registry.toml (default: the example library)")
+    g.add_argument("--eval-set", action="append", metavar="PATH", help="JSONL file or folder of them (repeatable)")
+    g.add_argument("--router", action="append", metavar="NAME", help=f"router to run (repeatable; default: all of {', '.join(BUILTIN_ROUTERS)})")
+    g.add_argument("--split", choices=("dev", "test", "all"), help="prompts of this split (default all)")
+    g.add_argument("--fields", choices=("both", "name", "description"), help="what routers read of a skill (default both)")
+    g.add_argument("--model", metavar="DIR", help="a local sentence-transformers folder (default: bundled all-MiniLM-L6-v2)")
+    g.add_argument("--invalid-frontmatter", choices=("skip", "fallback"),
+                   help="skip a SKILL.md whose frontmatter does not parse (Codex, the default) or load it by folder name and first body line (Claude Code)")
+    g.add_argument("--seed", type=int, help="seed of the bootstrap and the command router's shuffles (default 0)")
+    g.add_argument("--cache-dir", metavar="DIR", help="embedding and git cache (default: ~/.cache/skill-harness)")
+    g.add_argument("--strict", action="store_true", help="exit 2 when the library has error findings")
+    f = p.add_argument_group("routing fidelity")
+    f.add_argument("--exclusions", choices=("off", "strip", "reroute"),
+                   help="read 'not for X (use Y)' clauses: strip them from what routers match (default), also "
+                        "re-route to the skill they name, or read them as plain text (off)")
+    f.add_argument("--listing-budget", metavar="PER,TOTAL", help="trim the skill listing as the agent does: PER characters "
+                   "per description, TOTAL for the listing (0 = no cap), or 'claude-code' (1536,8000)")
+    f.add_argument("--abstain", type=float, metavar="SHARE", help="let routers answer 'no skill', keeping SHARE of "
+                   "in-scope dev prompts (e.g. 0.95)")
+    f.add_argument("--abstain-rule", choices=("score", "margin", "learned"),
+                   help="what the threshold reads (default learned)")
+    f.add_argument("--calibrate-on", action="append", metavar="PATH", help="eval set(s) whose dev split calibrates "
+                   "--abstain (default: the run's own)")
+    c = p.add_argument_group("command router (--router command:CMD)")
+    c.add_argument("--router-timeout", type=float, metavar="S", help="seconds per call (default 120)")
+    c.add_argument("--router-jobs", type=int, metavar="N", help="calls at once (default 2)")
+    c.add_argument("--router-retries", type=int, metavar="N", help="retries of a failed call (default 1)")
+    c.add_argument("--router-batch", type=int, metavar="N", help="prompts per call (default 1)")
+    c.add_argument("--repeat", type=int, metavar="N", help="ask N times per prompt (default 1)")
+    c.add_argument("--no-shuffle", action="store_true", default=None, help="send the skills in library order on every repeat")
+    lim = p.add_argument_group("limits")
+    lim.add_argument("--max-skill-bytes", type=int, help="largest SKILL.md read (default 1 MiB)")
+    lim.add_argument("--max-prompt-chars", type=int, help="longest prompt accepted (default 20,000)")
+    lim.add_argument("--max-eval-bytes", type=int, help="largest eval-set file (default 64 MiB)")
+
+
+def add_graph_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("routing graph")
+    g.add_argument("--steal-share", type=float, help="collision when B wins this share of A's prompts (default 0.2)")
+    g.add_argument("--near-margin", type=float, help="relative score margin that counts as a near miss (default 0.05)")
+    g.add_argument("--near-share", type=float, help="collision when this share of A's wins are near misses (default 0.3)")
+    g.add_argument("--similar-k", type=int, help="similar edges: k nearest skills by description (default 3)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="skill-harness", description="How does an agent route your skill library?")
+    parser.add_argument("--version", action="version", version=f"skill-harness {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="route labelled prompts through routers; write results, per-prompt records and a report")
+    add_common(run)
+    run.add_argument("--out", default="skill-harness-out", metavar="DIR", help="output folder (default ./skill-harness-out)")
+    add_graph_options(run)
+    run.add_argument("--no-graph", action="store_true", help="metrics and records only: skip the routing graph outputs")
+    run.add_argument("--html", metavar="OUT.html", help="also write the HTML report")
+    graph = sub.add_parser("graph", help="the routing graph: collisions with evidence, orphans, magnets, exports")
+    add_common(graph)
+    graph.add_argument("--out", default="skill-harness-out", metavar="DIR")
+    add_graph_options(graph)
+    cmp = sub.add_parser("compare", help="what changed between two runs or two releases; a CI gate")
+    cmp.add_argument("base", metavar="BASE", help="a results folder, or a library SRC@REF to run now")
+    cmp.add_argument("head", metavar="HEAD", help="a results folder, or a library SRC@REF to run now")
+    add_common(cmp)
+    add_graph_options(cmp)
+    cmp.add_argument("--out", default="skill-harness-compare", metavar="DIR", help="compare.json, compare.md (and the runs)")
+    cmp.add_argument("--fail-on", metavar="POLICY", help="e.g. top1-drop>1.0,sig:recall3-drop>0,skill-recall-drop>10,new-collision,new-orphan")
+    cmp.add_argument("--allow-mismatch", metavar="DIMS", help="comma list of intended differences: eval-set, labels, routers, model, seed, fields, split, fidelity")
+    cmp.add_argument("--gate-router", metavar="NAME", help="router the policy reads (default: hybrid)")
+    hist = sub.add_parser("history", help="one row per release: skills, accuracy, collisions, orphans, findings; a trend plot")
+    add_common(hist)
+    add_graph_options(hist)
+    hist.add_argument("--refs", required=True, metavar="REFS", help="comma-separated refs, or a tag glob such as 'release-*'")
+    hist.add_argument("--out", default="skill-harness-history", metavar="DIR")
+    rep = sub.add_parser("report", help="one self-contained HTML file: metrics, skills, collisions, orphans, findings, history")
+    rep.add_argument("results", metavar="RESULTS_DIR")
+    rep.add_argument("--compare", metavar="BASE_DIR", help="a previous release's results folder: show the change")
+    rep.add_argument("--history", metavar="HISTORY_DIR", help="a history folder: show the trend")
+    rep.add_argument("--allow-mismatch", metavar="DIMS", help="as for compare")
+    rep.add_argument("--html", required=True, metavar="OUT.html")
+    chk = sub.add_parser("check", help="one SKILL.md: lint, nearest neighbours, what the edit does to routing")
+    chk.add_argument("path", metavar="PATH/TO/SKILL.md")
+    chk.add_argument("--library", metavar="FOLDER", help="the library the file belongs to (default: its git repository)")
+    chk.add_argument("--eval-set", action="append", metavar="PATH", help="labelled prompts for the what-if (repeatable)")
+    chk.add_argument("--against", metavar="REF", help="compare with the file at this ref (default HEAD; a new file: without the skill)")
+    chk.add_argument("--description", metavar="TEXT", help="try this description instead of the file's")
+    chk.add_argument("--router", action="append", metavar="NAME", help="router(s) for the what-if (default hybrid)")
+    chk.add_argument("--fail-on", metavar="POLICY", help="same rules as compare, e.g. new-collision,top1-drop>0")
+    chk.add_argument("--strict", action="store_true", help="lint warnings fail too")
+    chk.add_argument("--json", action="store_true", help="machine-readable output")
+    chk.add_argument("--fields", choices=("both", "name", "description"), default="both")
+    chk.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="strip",
+                     help="as for run; 'reroute' measures what a new 'not for X, use Y' clause does")
+    chk.add_argument("--model", metavar="DIR")
+    chk.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
+    chk.add_argument("--cache-dir", metavar="DIR")
+    es = sub.add_parser("eval-set", help="tools for labelled eval sets")
+    es_sub = es.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
+    chk = es_sub.add_parser("check", help="format, labels, coverage, near-duplicates, copied description text, split balance")
+    chk.add_argument("paths", nargs="+", metavar="PATH", help="JSONL file or folder")
+    chk.add_argument("--library", required=True, metavar="SRC[@REF]")
+    chk.add_argument("--min-per-skill", type=int, default=10)
+    chk.add_argument("--no-embeddings", action="store_true", help="skip the near-duplicate check (no model load)")
+    chk.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
+    chk.add_argument("--cache-dir", metavar="DIR")
+    chk.add_argument("--max-prompt-chars", type=int, default=20_000)
+    imp = es_sub.add_parser("import-trigger", help="a skill-creator trigger eval (JSON, one skill) -> our JSONL")
+    imp.add_argument("file", metavar="FILE.json", help='[{"query": ..., "should_trigger": true|false}, ...] or {"evals": [...]}')
+    imp.add_argument("--skill", required=True, metavar="NAME", help="the skill the queries should (or should not) trigger")
+    imp.add_argument("--out", required=True, metavar="OUT.jsonl")
+    imp.add_argument("--seed", type=int, default=0, help="seed of the dev/test split (default 0)")
+    exp = es_sub.add_parser("export-trigger", help="our eval set -> a skill-creator trigger eval (JSON) for one skill")
+    exp.add_argument("paths", nargs="+", metavar="PATH", help="JSONL file or folder")
+    exp.add_argument("--skill", required=True, metavar="NAME")
+    exp.add_argument("--out", required=True, metavar="OUT.json")
+    exp.add_argument("--max-negatives", type=int, metavar="N", help="keep N negatives, chosen by a seeded hash order")
+    exp.add_argument("--seed", type=int, default=0, help="seed of the --max-negatives choice (default 0)")
+    return parser

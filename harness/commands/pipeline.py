@@ -1,0 +1,39 @@
+"""run -> graph -> files: the whole loop for one library release, used by run, graph,
+compare (for SRC@REF arguments) and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.graph.collisions import Thresholds
+
+
+@dataclass(frozen=True)
+class GraphOptions:
+    steal_share: float = 0.2
+    near_margin: float = 0.05
+    near_share: float = 0.3
+    similar_k: int = 3
+    enabled: bool = True
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(steal_share=self.steal_share, near_margin=self.near_margin, near_share=self.near_share)
+
+
+def run_release(cfg, out: Path, graph_opts: GraphOptions = GraphOptions(), progress=None):
+    """Load, route, build the graph and write everything to `out` atomically. Returns (result, graph, files)."""
+    from harness.graph.build import build_graph
+    from harness.reports.folder import write_run
+    from harness.runs.route import execute
+    result = execute(cfg, progress)
+    graph = None
+    if graph_opts.enabled:
+        if progress is not None:
+            progress.step("building the routing graph")
+        encoder, cache = result.encoder()
+        graph = build_graph(result, result.library, k=graph_opts.similar_k, th=graph_opts.thresholds,
+                            prompts=result.prompts, encoder=encoder, cache=cache)
+    written = write_run(Path(out), result, graph)
+    return result, graph, written

@@ -1,0 +1,139 @@
+"""Who computes a router's outcomes: score routers (with exclusion-aware scoring and abstention
+as options) and the external command router (with repeats)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from harness.base.errors import HarnessError
+from harness.results.outcome import Outcome, from_trials
+from harness.routers import rank
+
+COMMAND_PREFIX = "command:"
+TOP_K = 10
+
+
+class Scoring:
+    """One run's shared inputs for score routers: texts, the exclusion plan, calibration prompts."""
+
+    def __init__(self, cfg, library, descriptions, docs, ctx, calibration):
+        from harness.routers.exclusion_aware import ExclusionPlan
+        self.cfg, self.library, self.docs, self.ctx, self.cal = cfg, library, docs, ctx, calibration or []
+        self.names = library.names
+        self.tiebreak = [f"{d}\0{n}" for d, n in zip(docs, self.names)]
+        self.plan = ExclusionPlan.build(self.names, descriptions, cfg.fields) if (
+            cfg.exclusions != "off" or cfg.abstain is not None) else None
+
+    def run(self, router, prompts, make=None):
+        """`make`: a factory for a second instance of the router, which "reroute" fits on the
+        excluded items as well (the routed scores never see them)."""
+        from harness.routers.exclusion_aware import ExclusionAware
+        if self.cfg.exclusions != "off":
+            probe = make() if self.cfg.exclusions == "reroute" else None
+            router = ExclusionAware(router, self.plan, self.cfg.exclusions, probe=probe)
+        queries = [p.prompt for p in prompts] + [p.prompt for p in self.cal]  # the calibration prompts last
+        n = len(prompts)
+        router.fit(self.docs)
+        scores_all = router.score(queries)
+        scores = scores_all[:n]
+        idx, top = rank(scores, self.tiebreak, TOP_K)
+        from harness.routers.abstain_signals import score_signal
+        confidence = np.round(score_signal(router, scores_all)[:n], 6)
+        abstained = np.zeros(n, dtype=bool)
+        described = None
+        if self.cfg.abstain is not None:
+            abstained, confidence, described = self._abstain(router, scores_all, queries, n)
+        outcomes = []
+        for i in range(n):
+            ranking = [self.names[j] for j in idx[i]]
+            outcomes.append(Outcome(ranking, [[nm, float(s)] for nm, s in zip(ranking, top[i])],
+                                    None if abstained[i] else (ranking[0] if ranking else None),
+                                    bool(abstained[i]), float(confidence[i])))
+        return router, outcomes, described
+
+    def _abstain(self, router, scores_all, queries, n):
+        """`queries`: the run's prompts, then the calibration prompts (rows n and on)."""
+        from harness.routers.abstention import Abstainer, AbstainSpec
+        from harness.routers.abstain_signals import for_run
+        spec = AbstainSpec(self.cfg.abstain, self.cfg.abstain_rule)
+        if not self.cal:
+            raise HarnessError("--abstain: the calibration set has no dev-split prompts at this release "
+                               "(give --calibrate-on an eval set with a dev split)")
+        sig = for_run(router, scores_all, queries, self.docs, self.plan, self.ctx)
+        cal_sig, cal_in = sig.take(slice(n, None)), np.array([p.in_scope for p in self.cal], dtype=bool)
+        ab = Abstainer.calibrate(spec, cal_sig, cal_in)
+        decisions = ab.decision(sig.take(slice(0, n)))
+        return decisions < ab.threshold, decisions, ab.describe(cal_sig, cal_in)
+
+
+def command_router(spec: str, cfg):
+    from harness.routers.command import CommandRouter
+    command = spec[len(COMMAND_PREFIX):].strip()
+    if not command:
+        raise HarnessError('--router command: needs a command, e.g. --router \'command:python my_router.py\'')
+    return CommandRouter(command, cache_dir=cfg.cache_dir, timeout=cfg.router_timeout, jobs=cfg.router_jobs,
+                         retries=cfg.router_retries, repeat=cfg.repeat, shuffle=cfg.shuffle, batch=cfg.router_batch,
+                         seed=cfg.seed)
+
+
+def command_outcomes(router, prompts, library, descriptions, progress) -> list[Outcome]:
+    release = {"source": library.source, "ref": library.ref, "commit": library.commit,
+               "content_sha256": library.content_sha256}
+    last = [0.0]
+
+    def tick(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= 5:
+            last[0] = now
+            progress.step(f"command router: {done}/{total} answers")
+
+    if not library.names:
+        return [Outcome([]) for _ in prompts]
+    answers = router.answer([(p.id, p.prompt) for p in prompts], list(zip(library.names, descriptions)), release, tick)
+    return [from_trials(a.trials) for a in answers]
+
+
+def command_failures(prompts, outcomes, retries: int) -> dict | None:
+    """The command router's failed asks (one ask: one prompt, one repeat, after its retries):
+    {"asks", "failed", "retries", "first"}, the first failure in prompt then repeat order;
+    None when no ask failed."""
+    asks = failed = 0
+    first = None
+    for p, o in zip(prompts, outcomes):
+        for r, t in enumerate(o.trials or []):
+            asks += 1
+            if "error" in t:
+                failed += 1
+                if first is None:
+                    repeat = f" (repeat {r})" if len(o.trials) > 1 else ""
+                    first = f"prompt {p.id!r}{repeat}: {' '.join(str(t['error']).split())}"
+    return {"asks": asks, "failed": failed, "retries": retries, "first": first} if failed else None
+
+
+def failure_messages(failures: dict, where: str) -> tuple[list[str], str | None]:
+    """(warnings, error) for routers whose asks failed: a warning when some did, the error when
+    every ask of a router did (it gave no usable answer). `where`: the per-prompt records."""
+    warnings, fatal = [], None
+    for name, f in sorted(failures.items()):
+        tries = f"{f['retries']} retr{'y' if f['retries'] == 1 else 'ies'} each"
+        if f["failed"] == f["asks"]:
+            fatal = fatal or (f"router {name}: every call failed ({f['failed']} of {f['asks']} asks, {tries}): no "
+                              f"usable answer; first: {f['first']} (errors per prompt: {where})")
+        else:
+            warnings.append(f"router {name}: {f['failed']} of {f['asks']} asks failed ({tries}; counted as errors, "
+                            f"not as 'no skill'); first: {f['first']} (errors per prompt: {where})")
+    return warnings, fatal
+
+
+def warn_failures(failures: dict, where: str, release: str = "") -> str | None:
+    """Print a warning line on stderr for a router some of whose calls failed; return the error
+    message when every call of a router failed (the caller raises it once its outputs are written)."""
+    import sys
+
+    from harness.base.progress import one_line
+    warnings, fatal = failure_messages(failures, where)
+    for line in warnings:
+        print(f"skill-harness: warning: {one_line(release + line)}", file=sys.stderr)
+    return one_line(release + fatal) if fatal else None
