@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import REPO, git
+from conftest import REPO, error_line, git
 from harness.commands.cli import main
 
 FIRST = "plugins/forge-ops/skills/forge-oncall/SKILL.md:3 [invalid-yaml]"
@@ -31,7 +31,7 @@ def test_strict_compare_exits_2_after_writing_its_outputs(v2_run, tmp_path, caps
     assert main(args) == 0                                   # without --strict the findings do not fail
     assert main(args + ["--out", str(tmp_path / "s"), "--strict"]) == 2
     out, err = capsys.readouterr()
-    assert err.splitlines() == [f"skill-harness: error: --strict: 2 error finding(s) in 2 of 2 releases, first base {v2_run}: {FIRST}"]
+    assert [error_line(err)] == [f"skill-harness: error: --strict: 2 error finding(s) in 2 of 2 releases, first base {v2_run}: {FIRST}"]
     assert "**PASS**" in out and json.loads((tmp_path / "s" / "compare.json").read_text())["gate"]["passed"]
 
 
@@ -43,7 +43,7 @@ def test_strict_goes_before_a_breached_gate(v2_run, tmp_path, cache_dir, capsys)
     capsys.readouterr()
     assert main(args + ["--out", str(tmp_path / "s"), "--strict"]) == 2
     out, err = capsys.readouterr()
-    assert "**FAIL**" in out and err.splitlines() == [
+    assert "**FAIL**" in out and [error_line(err)] == [
         f"skill-harness: error: --strict: 2 error finding(s) in 2 of 2 releases, first base {v1}: {FIRST}"]
 
 
@@ -63,6 +63,6 @@ def test_strict_history_exits_2_naming_the_first_release(tmp_path, cache_dir, ca
     assert main(args + ["--out", str(tmp_path / "h")]) == 0
     assert main(args + ["--out", str(tmp_path / "s"), "--strict"]) == 2
     out, err = capsys.readouterr()
-    assert err.splitlines() == [f"skill-harness: error: --strict: 1 error finding(s) in 1 of 2 releases, first r1: {FIRST}"]
+    assert [error_line(err)] == [f"skill-harness: error: --strict: 1 error finding(s) in 1 of 2 releases, first r1: {FIRST}"]
     rows = json.loads((tmp_path / "s" / "history.json").read_text())["rows"]
     assert [(r["ref"], r["errors"]) for r in rows] == [("r2", 0), ("r1", 1)]
