@@ -256,3 +256,17 @@ def test_report(world, cache_dir, tmp_path, capsys):
         rc, out, err = invoke(capsys, argv)
         assert rc == 0, (case, err)
         parse_file(html)
+
+
+def test_abstention_with_the_graph_on_the_real_library(bundle, cache_dir, tmp_path, capsys):
+    """Issue 16's first defect on the real library: every abstained in-scope prompt is a miss, none
+    is a steal by 'no skill'; the graph is built and its collisions name only skills."""
+    rc, out, err = invoke(capsys, ["run", "--library", f"{bundle}@release-2026-08-20", "--eval-set",
+                                   "eval_sets/agent-toolkit-for-aws", "--abstain", "0.95", "--router", "bm25",
+                                   "--router", "hybrid", "--out", str(tmp_path / "o"), "--cache-dir", str(cache_dir)])
+    assert rc == 0, err
+    res = json.loads((tmp_path / "o" / "results.json").read_text())
+    cols = json.loads((tmp_path / "o" / "collisions.json").read_text())["collisions"]
+    names = set(res["skills"])
+    assert cols and all(c["victim"] in names and c["thief"] in names for c in cols)
+    assert res["metrics"]["hybrid"]["in_scope_kept"] < 1.0    # some in-scope prompts were abstained on
