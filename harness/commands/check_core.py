@@ -50,7 +50,7 @@ class Session:
                          invalid_frontmatter=a.invalid_frontmatter, intervals=False, exclusions=a.exclusions)
 
 
-def _name(data: bytes | None, rel: str, fields: dict | None) -> str:
+def _name(rel: str, fields: dict | None) -> str:
     folder = posixpath.basename(posixpath.dirname(rel))
     return fields["name"] if fields and isinstance(fields.get("name"), str) else folder
 
@@ -68,12 +68,12 @@ def file_reports(doc: dict, s: Session, targets) -> None:
         common = {"file": t.rel, "path": t.shown, "library": doc["library"], **({"status": t.status} if t.status else {})}
         if t.head is None:
             rel = t.base_rel or t.rel
-            doc["deleted"].append({**common, "skill": _name(None, rel, parse(t.base.data or b"", rel).fields),
+            doc["deleted"].append({**common, "skill": _name(rel, parse(t.base.data or b"", rel).fields),
                                    "against": t.base.ref, "prompts": None})
             continue
         folder = posixpath.basename(posixpath.dirname(t.rel))
         findings, fields = lint_text(t.head, t.rel, folder, known, s.encoder, a.fields)
-        name = _name(t.head, t.rel, fields)
+        name = _name(t.rel, fields)
         findings += shadowed_copy(t.rel, name, s.head_lib)
         doc["files"].append({**common, "skill": name, "against": t.base.ref, "against_state": t.base.state(t.head),
                              "lint": [f.to_dict() for f in findings], "neighbours": near.nearest(name) if near else [],
