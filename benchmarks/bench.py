@@ -22,11 +22,11 @@ REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
 
 
-def timed(cmd: list[str], env: dict) -> float:
+def timed(cmd: list[str], env: dict, cwd: Path = REPO, ok: tuple[int, ...] = (0,)) -> float:
     t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
-    if proc.returncode != 0:
+    if proc.returncode not in ok:
         sys.exit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
     return elapsed
 
@@ -91,6 +91,31 @@ def check_figures(args, env: dict, tmp: Path) -> None:
     print(f"    edited description, first after run: {spread(first)}   (the base routed too)")
     print(f"    unchanged file:                      {spread(same)}")
     print(f"    edited description, in-process:      {inproc:4.2f} s (imports excluded)")
+    changed_figures(args, env, lib, tmp)
+
+
+def changed_figures(args, env: dict, lib: Path, tmp: Path) -> None:
+    """`check --changed` on a branch that edits five descriptions (a sentence added to each), as CI runs it."""
+    subprocess.run(["git", "-C", str(lib), "checkout", "-q", "-B", "edits", args.release], check=True)
+    files = subprocess.run(["git", "-C", str(lib), "ls-files", "*SKILL.md"], capture_output=True, text=True,
+                           check=True).stdout.split()[:60:12]
+    for rel in files:
+        lines = (lib / rel).read_text(encoding="utf-8").split("\n")
+        i = next(i for i, line in enumerate(lines) if line.startswith("description:"))
+        if lines[i].rstrip().endswith((">", "|", ">-", "|-")):   # a block scalar: one more line, as indented
+            lines.insert(i + 2, lines[i + 1][:len(lines[i + 1]) - len(lines[i + 1].lstrip())] + "Also use for service quotas.")
+        elif lines[i].rstrip().endswith('"'):
+            lines[i] = lines[i].rstrip()[:-1] + ' Also use for service quotas."'
+        else:
+            lines[i] = lines[i].rstrip() + " Also use for service quotas."
+        (lib / rel).write_text("\n".join(lines), encoding="utf-8")
+    cmd = [sys.executable, "-m", "harness", "check", "--changed", "--since", args.release, "--eval-set",
+           str(REPO / "eval_sets/agent-toolkit-for-aws"), "--fail-on", "new-collision", "--cache-dir", f"{tmp}/cache"]
+    env = {**env, "PYTHONPATH": str(REPO)}
+    first = timed(cmd, env, lib, (0, 1))   # the base (the release) routed, or read back
+    warm = [timed(cmd, env, lib, (0, 1)) for _ in range(args.repeat)]
+    print(f"  check --changed, {len(files)} descriptions edited (target <= 5 s warm): first {first:4.2f} s, "
+          f"warm {spread(warm)}")
 
 
 if __name__ == "__main__":

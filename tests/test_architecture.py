@@ -121,3 +121,32 @@ def test_check_imports_no_torch_sklearn_or_scipy(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     heavy = [line for line in proc.stdout.splitlines() if line.startswith("HEAVY")]
     assert heavy == ["HEAVY [] 0"], (heavy, proc.stderr[-2000:])
+
+
+def private_writes(source: str) -> list[str]:
+    """Assignments to a private attribute (`x._name = …`, `x._name[k] = …`) of anything but self or cls."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for sub in (s for t in targets for s in ast.walk(t)):
+            if isinstance(sub, ast.Attribute) and sub.attr.startswith("_") and not sub.attr.startswith("__") and \
+                    not (isinstance(sub.value, ast.Name) and sub.value.id in ("self", "cls")):
+                out.append(f"line {node.lineno}: {ast.unparse(node).splitlines()[0]}")
+    return out
+
+
+def test_no_module_writes_another_objects_private_fields():
+    """A module changes another object through its public methods (e.g. RouterContext.use_encoder),
+    never by writing its private fields."""
+    assert private_writes("ctx._encoders[model] = encoder\nself._x = 1\n") == ["line 1: ctx._encoders[model] = encoder"]
+    bad = {str(p.relative_to(REPO)): w for p in sorted(PACKAGE.rglob("*.py")) if (w := private_writes(p.read_text()))}
+    assert not bad, bad
+
+
+def test_the_drivers_of_run_and_check_are_short():
+    """`check.run_check` (issue 17): at most 50 lines, the work in the modules it calls."""
+    for rel, name in (("commands/check.py", "run_check"),):
+        tree = ast.parse((PACKAGE / rel).read_text())
+        (fn,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+        assert fn.end_lineno - fn.lineno + 1 <= 50, (rel, name, fn.end_lineno - fn.lineno + 1)

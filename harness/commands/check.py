@@ -1,264 +1,197 @@
-"""`check`: one SKILL.md against its library — lint, nearest neighbours, and a what-if of the edit."""
+"""`check`: SKILL.md files against their library — lint, nearest neighbours, and a what-if of the edit.
+
+The files are one PATH, several (what pre-commit passes), or `--changed`: every SKILL.md that a
+branch added, modified, renamed, deleted or left untracked since the merge base of `--since`.
+One what-if covers every file together (the library as edited against the library as it was);
+lint, neighbours and the prompts won, lost and taken are per file; one verdict."""
 
 from __future__ import annotations
 
-import posixpath
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from harness.base.errors import HarnessError
-
-
-def library_root(path: Path, given: str | None) -> tuple[str, str]:
-    """(library folder, the file's path inside it)."""
-    if given:
-        root = Path(given)
-    else:
-        from harness.library.source import run_git
-        proc = run_git(str(path.parent), "rev-parse", "--show-toplevel", check=False)
-        if proc.returncode != 0:
-            raise HarnessError(f"{path}: not inside a git repository: give --library FOLDER")
-        root = Path(proc.stdout.decode().strip())
-    try:
-        rel = path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        raise HarnessError(f"{path}: not inside the library {root}") from None
-    return str(root), rel
+from harness.library.gitbase import Base
 
 
 @dataclass(frozen=True)
-class Base:
-    """What the edit is measured against: the file as git has it at `ref` (`data` None when git
-    says the file is new there), or nothing at all (`ref` None: not in a git repository)."""
-    ref: str | None
-    data: bytes | None
-
-    def state(self, data: bytes) -> str:
-        if self.ref is None:
-            return "no base"
-        return "new file" if self.data is None else ("unchanged" if self.data == data else "changed")
+class Target:
+    """One file the check reports on."""
+    rel: str                     # path inside the library (where it is now; a deleted file: where it was)
+    shown: str                   # path from the repository's root (annotations), or as given outside git
+    head: bytes | None           # as edited (None: deleted)
+    base: Base                   # as it was
+    status: str = ""             # --changed: added, modified, renamed, deleted, untracked
+    base_rel: str | None = None  # where it was at the base (a rename's old path)
 
 
-def find_base(path: Path, against: str | None) -> Base:
-    """The committed version of `path` in the git repository that holds it (wherever the library
-    sits inside that repository), at `against` (default HEAD). Outside any repository there is no
-    base, unless `--against` asks for one (then that is an error)."""
-    from harness.library.source import resolve_commit, run_git, validate_ref
-    folder = str(path.resolve().parent)
-    if against is not None:
-        validate_ref(against)
-    proc = run_git(folder, "rev-parse", "--show-prefix", check=False)
-    if proc.returncode != 0:
-        if against is not None:
-            raise HarnessError(f"--against {against}: {path} is not inside a git repository")
-        return Base(None, None)
-    ref = against or "HEAD"
-    if against is None and run_git(folder, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False).returncode:
-        return Base(ref, None)  # a repository with no commit yet: every file is new to git
-    commit = resolve_commit(folder, ref)
-    blob = run_git(folder, "cat-file", "blob", f"{commit}:{proc.stdout.decode().strip()}{path.name}", check=False)
-    return Base(ref, blob.stdout if blob.returncode == 0 else None)
+def validate(args) -> None:
+    """Usage the grammar cannot say: PATH… or --changed, options that need exactly one PATH."""
+    paths = args.path or []
+    if args.changed and paths:
+        raise HarnessError("--changed finds the files itself: give no PATH with it")
+    if not args.changed and not paths:
+        raise HarnessError("check needs PATH/TO/SKILL.md (one or more) or --changed")
+    if args.since is not None and not args.changed:
+        raise HarnessError(f"--since {args.since}: only with --changed")
+    for opt, value in (("--against", args.against), ("--description", args.description)):
+        if value is not None and (args.changed or len(paths) != 1):
+            raise HarnessError(f"{opt}: needs exactly one PATH (got {'--changed' if args.changed else f'{len(paths)} paths'})")
+    if args.lint_only and args.eval_set:
+        raise HarnessError("--lint-only: no what-if is routed, so --eval-set would be ignored: give one or the other")
+    if args.annotate == "github" and args.json:
+        raise HarnessError("--annotate github writes to stdout, which --json keeps for the report: use one of them")
 
 
-def with_description(data: bytes, text: str) -> bytes:
-    """The same SKILL.md with its description replaced (YAML-quoted)."""
-    import json
-    lines = data.decode("utf-8-sig").replace("\r\n", "\n").split("\n")
-    if not lines or lines[0].strip() != "---":
-        raise HarnessError("--description: the file has no frontmatter to put it in")
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-    if end is None:
-        raise HarnessError("--description: the file's frontmatter is not closed")
-    body = [lines[0]]
-    i = 1
-    while i < end:
-        if lines[i].startswith("description:"):
-            i += 1
-            while i < end and (lines[i].startswith((" ", "\t")) or not lines[i].strip()):
-                i += 1
-            continue
-        body.append(lines[i])
-        i += 1
-    body.insert(1 + sum(1 for l in body[1:] if l.startswith("name:")), "description: " + json.dumps(" ".join(text.split())))
-    return "\n".join(body + lines[end:]).encode("utf-8")
+def shown_path(path: Path, top: str | None) -> str:
+    if top is not None:
+        try:
+            return path.resolve().relative_to(Path(top).resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
 
 
-def neighbours(name: str, library, encoder, cache, fields: str, exclusions: str = "strip", k: int = 5) -> list[dict]:
-    """The k skills nearest by what the routers read of them (`fields`, each description as read
-    under `exclusions`): cosine of the embeddings when an encoder is given (as the dense router
-    embeds them), else tf-idf; each with the distinctive terms both texts share."""
-    from harness.library.exclusions import as_read
-    from harness.graph.terms import TermIndex
-    from harness.library.model import router_text
-    names = library.names
-    if name not in names or len(names) < 2:
-        return []
-    texts = [router_text(s.name, as_read(s.description, exclusions), fields) for s in library.skills]
-    terms = TermIndex(list(names), texts)
-    if encoder is not None:
-        from harness.base.textproc import split_words
-        emb = cache.embed(encoder, [split_words(t) for t in texts])
-        sims = emb @ emb[names.index(name)]
-    else:
-        sims = terms.similarity()[names.index(name)]
-    order = [j for j in np.lexsort((np.arange(len(names)), -np.round(sims, 6))) if names[j] != name][:k]
-    return [{"skill": names[j], "similarity": round(float(sims[j]), 4), "shared_terms": [t for t, _ in terms.shared(name, names[j], 5)]}
-            for j in order]
+def path_targets(args) -> tuple[str, str | None, list[Target]]:
+    """(library folder, repository root or None, the files named on the command line)."""
+    from harness.library.gitbase import find_base, library_root, repo_top
+    from harness.library.rewrite import with_description
+    root, top, out = None, None, {}
+    for p in args.path:
+        path = Path(p)
+        if not path.is_file():
+            raise HarnessError(f"{path}: no such file")
+        lib, rel = library_root(path, args.library)
+        if root is not None and Path(lib).resolve() != Path(root).resolve():
+            raise HarnessError(f"{path}: in the library {lib}, not {root}: check one library at a time (or give --library)")
+        root, top = lib, repo_top(path.parent) if root is None else top
+        data = path.read_bytes()
+        base = find_base(path, args.against)
+        if args.description is not None:
+            data = with_description(data, args.description)
+            if base.ref is None:  # no git, but a candidate wording: the file is the base
+                base = Base("the file on disk", path.read_bytes())
+        out.setdefault(rel, Target(rel, shown_path(path, top), data, base))
+    return root, top, [out[k] for k in sorted(out)]
 
 
-def shadowed_copy(rel: str, name: str, library) -> list:
-    """A warning when the file is one of several copies of its skill and not the one routed
-    (the loader routes the first copy by path): an edit to it changes nothing an agent sees."""
-    from harness.library.findings import Finding
-    skill = next((s for s in library.skills if s.name == name), None)
-    if skill is None or len(skill.copies) < 2 or skill.copies[0].path == rel:
-        return []
-    return [Finding(rel, 1, "not-the-routed-copy", "warning",
-                    f"one of {len(skill.copies)} copies of {name!r}; the library routes {skill.copies[0].path} "
-                    "(the first by path), so editing this file does not change routing", name)]
+def changed_targets(args, snap, cache_dir: Path) -> tuple[str, list[Target], dict]:
+    """(repository root, every SKILL.md changed since the merge base, what the base is)."""
+    from harness.library.gitbase import changed_files
+    from harness.library.source import snapshot
+    cs = changed_files(snap.source, args.since)
+    at_base = snapshot(f"{snap.source}@{cs.merge_base}", cache_dir).files if cs.files else {}
+    ref = f"{cs.since} (merge base {cs.merge_base[:12]})"
+    out = []
+    for c in cs.files:
+        head = None if c.status == "deleted" else snap.files.get(c.rel)
+        if head is None and c.status != "deleted":
+            try:
+                head = (Path(snap.source) / c.rel).read_bytes()
+            except OSError as exc:
+                raise HarnessError(f"{Path(snap.source) / c.rel}: cannot read ({exc.strerror})") from None
+        base = Base(ref, at_base.get(c.base_rel) if c.base_rel else None)
+        out.append(Target(c.rel, cs.prefix + c.rel, head, base, c.status, c.base_rel))
+    return cs.top, out, {"since": cs.since, "merge_base": cs.merge_base, "ref": ref}
 
 
-def routed(label: str, cfg, library, evalset, ctx):
-    """One side of the what-if: the eval set routed over `library`, with its collisions and orphans."""
-    from harness.compare.load import RunDir, by_router
-    from harness.graph.build import collisions_and_orphans
-    from harness.runs.route import route
-    res = route(cfg, library, evalset, ctx=ctx)
-    enc, cache = res.encoder()
-    collisions, orphans = collisions_and_orphans(res, library, prompts=res.prompts, encoder=enc, cache=cache)
-    return RunDir(label, res.results, by_router(res.records), collisions, orphans)
-
-
-def what_if(name: str, base, head, prompts: dict[str, str], router: str) -> dict:
-    b, h = base.records[router], head.records[router]
-    wins, loses, steals = [], [], []
-    for pid in sorted(set(b) & set(h)):
-        x, y = b[pid], h[pid]
-        exp = y["expected"]
-        if name in exp and not x["correct"] and y["correct"]:
-            wins.append({"id": pid, "prompt": prompts.get(pid, ""), "was": x["selected"]})
-        elif name in exp and x["correct"] and not y["correct"]:
-            loses.append({"id": pid, "prompt": prompts.get(pid, ""), "now": y["selected"]})
-        elif y["selected"] == name and x["selected"] != name and name not in exp:
-            steals.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (exp or ["(out-of-scope)"])[0], "was": x["selected"]})
-    return {"wins": wins, "loses": loses, "steals": steals}
-
-
-def as_is(name: str, run, prompts: dict[str, str], router: str) -> dict:
-    """With no base to compare with: the skill's prompts it wins and loses, and others' it takes, as routed now."""
-    wins, loses, takes = [], [], []
-    for pid, y in sorted(run.records[router].items()):
-        if name in y["expected"]:
-            (wins if y["correct"] else loses).append({"id": pid, "prompt": prompts.get(pid, ""), "now": y["selected"]})
-        elif y["selected"] == name:
-            takes.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (y["expected"] or ["(out-of-scope)"])[0]})
-    m = run.results["metrics"][router]
-    return {"router": router, "top1": m["top1"], "recall_at_3": m["recall_at_3"], "wins": wins, "loses": loses, "takes": takes}
+def sides(files: dict[str, bytes], targets: list[Target]) -> tuple[dict, dict]:
+    """(the library as edited, as it was): every other file the same on both sides."""
+    head, base = dict(files), dict(files)
+    for t in targets:
+        base.pop(t.rel, None)
+        head.pop(t.rel, None)
+        if t.head is not None:
+            head[t.rel] = t.head
+        if t.base.ref is None and t.head is not None:   # no base: the file is measured against itself
+            base[t.rel] = t.head
+        elif t.base.data is not None:
+            base[t.base_rel or t.rel] = t.base.data
+    return head, base
 
 
 def run_check(args) -> dict:
+    """The check's report (the document `--json` prints for several files; one file: `single`)."""
+    from harness.commands.check_core import Session, file_reports, route_what_if, verdict
+    from harness.compare.policy import parse_policy, require_prompts
     from harness.encoders.cache import default_cache_dir
-    from harness.commands.check_base import base_key, load_base, save_base
-    from harness.compare.diff import compare
-    from harness.compare.load import RunDir
-    from harness.compare.policy import evaluate, parse_policy, require_prompts
-    from harness.evalsets.evalset import load_eval_sets
-    from harness.library.loader import build_library
     from harness.library.source import snapshot
-    from harness.library.yaml_store import YamlStore
-    from harness.library.lint import lint_text
-    from harness.routers import ROUTERS
-    from harness.routers.base import RouterContext, shared_encoder
-    from harness.runs.route import RunConfig
-    path = Path(args.path)
-    if not path.is_file():
-        raise HarnessError(f"{path}: no such file")
+    validate(args)
     rules = parse_policy(args.fail_on)
     if not args.eval_set:
         require_prompts(rules, None, None)
-    root, rel = library_root(path, args.library)
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
-    data = path.read_bytes()
-    if args.description is not None:
-        data = with_description(data, args.description)
-    snap = snapshot(root, cache_dir)
-    against = find_base(path, args.against)
-    if against.ref is None and args.description is not None:  # no git, but a candidate wording: the file is the base
-        against = Base("the file on disk", path.read_bytes())
-    base_data = against.data
-    if against.ref is None and args.eval_set and rules:
-        raise HarnessError(f"--fail-on {rules[0].text}: every rule compares the edit with a base, and {path} is not "
-                           "inside a git repository (commit it and check it there, or try a wording with --description)")
-    head_files = {**snap.files, rel: data}
-    base_files = {k: v for k, v in snap.files.items() if k != rel}
-    if base_data is not None:
-        base_files[rel] = base_data
-    elif against.ref is None:  # no base: the what-if is the library as it is, against itself
-        base_files = head_files
-    mode = args.invalid_frontmatter
-    store = YamlStore(cache_dir)
-    head_lib = build_library(type(snap)(snap.source, None, None, head_files, list(snap.findings)), mode, store)
-    base_lib = build_library(type(snap)(snap.source, None, None, base_files, list(snap.findings)), mode, store)
-    folder = posixpath.basename(posixpath.dirname(rel))
-    encoder = shared_encoder(args.model)
-    ctx = RouterContext(cache_dir, args.model)
-    if args.model is None:  # the default model: new texts through the numpy forward pass, no torch import
-        from harness.encoders.numpy_forward import FastEncoder
-        encoder = FastEncoder(encoder)
-    ctx._encoders[args.model] = encoder
-    findings, fields = lint_text(data, rel, folder, set(head_lib.names) | set(base_lib.names), encoder, args.fields)
-    name = fields.get("name") if fields and isinstance(fields.get("name"), str) else folder
-    findings += shadowed_copy(rel, name, head_lib)
-    report = {"file": rel, "library": root, "skill": name, "against": against.ref, "against_state": against.state(data),
-              "lint": [f.to_dict() for f in findings], "neighbours": [], "what_if": None, "what_if_by_router": [], "as_is": None, "breaches": []}
-    routers = args.router or ["hybrid"]
+    changed = None
+    if args.changed:
+        from harness.library.gitbase import repo_top
+        root = args.library or repo_top(Path.cwd()) or os.getcwd()
+        if not Path(root).is_dir():
+            raise HarnessError(f"--library {root}: no such folder")
+        snap = snapshot(root, cache_dir)
+        top, targets, changed = changed_targets(args, snap, cache_dir)
+    else:
+        root, top, targets = path_targets(args)
+        snap = snapshot(root, cache_dir)
+    head_files, base_files = sides(snap.files, targets)
+    if all(t.base.ref is None for t in targets) and targets and args.eval_set and rules:
+        raise HarnessError(f"--fail-on {rules[0].text}: every rule compares the edit with a base, and {targets[0].shown} is "
+                           "not inside a git repository (commit it and check it there, or try a wording with --description)")
+    session = Session(args, root, cache_dir, snap, head_files, base_files)
+    doc = {"library": root, "repository": top, "changed": changed, "rules": [r.text for r in rules],
+           "files": [], "deleted": [], "what_if": None, "what_if_by_router": [], "breaches": []}
+    file_reports(doc, session, targets)
     if not args.eval_set:
-        report["note"] = "no --eval-set: lint and neighbours only"
-    cfg = RunConfig(library=root, eval_sets=args.eval_set or [], routers=routers, cache_dir=cache_dir, model=args.model,
-                    fields=args.fields, invalid_frontmatter=mode, intervals=False,
-                    exclusions=args.exclusions)
-    uses_model = any(ROUTERS.get(r)(ctx).model_info()[0] for r in routers if not r.startswith("command:"))
-    report["neighbours"] = neighbours(name, head_lib, *((encoder, ctx.cache) if uses_model else (None, None)), args.fields,
-                                      args.exclusions)
-    report["neighbours_by"] = {"fields": args.fields, "exclusions": args.exclusions,
-                               "similarity": "embedding cosine" if uses_model else "tf-idf cosine"}
-    if args.eval_set:
-        evalset = load_eval_sets(args.eval_set)
-        key = base_key(base_files, evalset.sha256, cfg, encoder.sha256 if uses_model else None)
-        base = load_base(cache_dir, key)
-        if base is None:
-            base = routed("base", cfg, base_lib, evalset, ctx)
-            save_base(cache_dir, key, base)
-        if head_files == base_files:  # the same library: the same run
-            head = RunDir("head", base.results, base.records, base.collisions, base.orphans)
-        else:
-            head = routed("head", cfg, head_lib, evalset, ctx)
-        gate = "hybrid" if "hybrid" in routers else routers[0]
-        texts = {p.id: p.prompt for p in evalset.prompts}
-        if against.ref is None:
-            report["as_is"] = as_is(name, head, texts, gate)
-            return _verdict(report, findings, args.strict)
-        cmp = compare(base, head, 0, {}, intervals=any(r.sig for r in rules))  # only ':sig' reads them
-        require_prompts(rules, cmp, gate)
-
-        def one(router: str) -> dict:
-            r = cmp["routers"][router]
-            return {"router": router, "top1": r["metrics"]["top1"], "recall_at_3": r["metrics"]["recall_at_3"],
-                    "fixed": r["wins"], "broken": r["losses"], "mcnemar_p": r["mcnemar_p"],
-                    **what_if(name, base, head, texts, router),
-                    "per_skill": [s for s in cmp["per_skill"][router] if s["recall_delta"] or s["precision_delta"]]}
-        # the verdict reads the gate router (collisions: its routing graph); every router's what-if is shown
-        report["what_if"] = {**one(gate), "new_collisions": cmp["collisions"]["new"],
-                             "resolved_collisions": cmp["collisions"]["resolved"]}
-        report["what_if_by_router"] = [report["what_if"] if r == gate else one(r) for r in routers]
-        report["breaches"] = evaluate(rules, cmp, gate)
-    return _verdict(report, findings, args.strict)
+        doc["note"] = "lint only (--lint-only)" if args.lint_only else "no --eval-set: lint and neighbours only"
+    elif targets:
+        route_what_if(doc, session, targets, rules)
+    return verdict(doc, args.strict)
 
 
-def _verdict(report: dict, findings, strict: bool) -> dict:
-    errors = [f for f in findings if f.severity == "error" or (strict and f.severity == "warning")]
-    report["lint_failures"] = len(errors)
-    report["passed"] = not errors and not report["breaches"]
-    return report
+def single(doc: dict) -> dict:
+    """The report of a check of one PATH, as it has always been: the file's report, the verdict's."""
+    rep = dict(doc["files"][0])
+    rep["breaches"], rep["passed"] = doc["breaches"], doc["passed"]
+    if "note" in doc:
+        rep["note"] = doc["note"]
+    return rep
+
+
+def check_command(args) -> int:
+    """Run the check, write what was asked (--junit, --markdown, the step summary), print the report."""
+    import json
+    from harness.base.atomic import write_text
+    from harness.routers import ROUTERS
+    for r in args.router or []:
+        ROUTERS.get(r)
+    for opt, value in (("--junit", args.junit), ("--markdown", args.markdown)):
+        if value is not None and Path(value).is_dir():
+            raise HarnessError(f"{opt} {value}: is a folder (give a file to write)")
+    doc = run_check(args)
+    one = single(doc) if not args.changed and len(args.path) == 1 else None
+    if args.junit:
+        from harness.reports.junit import check_cases, junit_xml
+        write_text(Path(args.junit), junit_xml("skill-harness check", check_cases(doc, args.strict)))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    markdown = ""
+    if args.markdown or summary:
+        from harness.reports.check_md import render_check_md
+        markdown = render_check_md(doc)
+    if args.markdown:
+        write_text(Path(args.markdown), markdown)
+    github = args.annotate == "github" or (args.annotate is None and os.environ.get("GITHUB_ACTIONS") == "true" and not args.json)
+    if github:
+        from harness.reports.annotations import check_annotations
+        for line in check_annotations(doc, args.strict):
+            print(line)
+    if args.json:
+        print(json.dumps(one or doc, indent=2, ensure_ascii=False))
+    else:
+        from harness.reports.annotations import untrusted_block
+        from harness.reports.check_text import render_check, render_checks
+        text = render_check(one) if one else render_checks(doc)
+        print(untrusted_block(text) if github else text, end="")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(markdown + "\n")
+    return 0 if doc["passed"] else 1

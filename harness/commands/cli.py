@@ -73,15 +73,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_check(args) -> int:
-    import json
-    from harness.commands.check import run_check
-    from harness.reports.check_text import render_check
-    for r in args.router or []:
-        from harness.routers import ROUTERS
-        ROUTERS.get(r)
-    report = run_check(args)
-    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else render_check(report), end="\n" if args.json else "")
-    return 0 if report["passed"] else 1
+    from harness.commands.check import check_command
+    return check_command(args)
 
 
 def cmd_history(args) -> int:

@@ -46,6 +46,8 @@ def run_compare(args) -> int:
     from harness.reports.folder import dumps
     refuse_for_results_folders(args, (is_results_dir(args.base), is_results_dir(args.head)))
     rules = parse_policy(args.fail_on)
+    if args.junit is not None and Path(args.junit).is_dir():
+        raise HarnessError(f"--junit {args.junit}: is a folder (give a file to write)")
     allow = {a.strip() for a in (args.allow_mismatch or "").split(",") if a.strip()}
     out = Path(args.out)
     check_out_dir(out)
@@ -65,7 +67,16 @@ def run_compare(args) -> int:
         text = render_compare(cmp, breaches, gate)
         (tmp / "compare.json").write_text(dumps(cmp), encoding="utf-8")
         (tmp / "compare.md").write_text(text, encoding="utf-8")
-    print(text, end="")
+    if args.junit:   # one test case per --fail-on rule, failed with the figure that breached it
+        from harness.base.atomic import write_text
+        from harness.reports.junit import junit_xml
+        cases = [("skill-harness compare", f"--fail-on {r.text}", evaluate([r], cmp, gate) or None) for r in rules]
+        write_text(Path(args.junit), junit_xml("skill-harness compare", cases))
+    if os.environ.get("GITHUB_ACTIONS") == "true":   # skill names are untrusted: no line of them runs as a workflow command
+        from harness.reports.annotations import untrusted_block
+        print(untrusted_block(text), end="")
+    else:
+        print(text, end="")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as fh:

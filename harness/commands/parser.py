@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--fail-on", metavar="POLICY", help="e.g. top1-drop>1.0,sig:recall3-drop>0,skill-recall-drop>10,new-collision,new-orphan")
     cmp.add_argument("--allow-mismatch", metavar="DIMS", help="comma list of intended differences: eval-set, labels, routers, model, seed, fields, split, fidelity")
     cmp.add_argument("--gate-router", metavar="NAME", help="router the policy reads (default: hybrid)")
+    cmp.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report: one test case per --fail-on rule")
     hist = sub.add_parser("history", help="one row per release: skills, accuracy, collisions, orphans, findings; a trend plot")
     add_common(hist)
     add_graph_options(hist)
@@ -96,8 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--history", metavar="HISTORY_DIR", help="a history folder: show the trend")
     rep.add_argument("--allow-mismatch", metavar="DIMS", help="as for compare")
     rep.add_argument("--html", required=True, metavar="OUT.html")
-    chk = sub.add_parser("check", help="one SKILL.md: lint, nearest neighbours, what the edit does to routing")
-    chk.add_argument("path", metavar="PATH/TO/SKILL.md")
+    chk = sub.add_parser("check", help="SKILL.md files: lint, nearest neighbours, what the edit does to routing")
+    chk.add_argument("path", nargs="*", metavar="PATH/TO/SKILL.md", help="one or more files (or --changed)")
+    chk.add_argument("--changed", action="store_true", help="every SKILL.md under --library changed since the merge base "
+                     "with --since (added, modified, renamed, deleted, untracked)")
+    chk.add_argument("--since", metavar="REF", help="with --changed: the branch the change is measured from "
+                     "(default: origin/HEAD, else main, else master)")
     chk.add_argument("--library", metavar="FOLDER", help="the library the file belongs to (default: its git repository)")
     chk.add_argument("--eval-set", action="append", metavar="PATH", help="labelled prompts for the what-if (repeatable)")
     chk.add_argument("--against", metavar="REF", help="compare with the file at this ref (default HEAD; a new file: without the skill)")
@@ -106,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--fail-on", metavar="POLICY", help="same rules as compare, e.g. new-collision,top1-drop>0")
     chk.add_argument("--strict", action="store_true", help="lint warnings fail too")
     chk.add_argument("--json", action="store_true", help="machine-readable output")
+    chk.add_argument("--lint-only", action="store_true", help="lint alone: no neighbours, no what-if, no encoder loaded "
+                     "(the pre-commit hook's default)")
+    chk.add_argument("--annotate", choices=("github", "none"), help="print findings and breached rules as GitHub "
+                     "workflow commands (::error file=…) on stdout (default: github when GITHUB_ACTIONS=true, without --json)")
+    chk.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report: per file, its lint and each --fail-on rule")
+    chk.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown (a pull-request comment)")
     chk.add_argument("--fields", choices=("both", "name", "description"), default="both")
     chk.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="strip",
                      help="as for run; 'reroute' measures what a new 'not for X, use Y' clause does")

@@ -84,7 +84,63 @@ def _hash_weights(folder: Path, files: list[Path]) -> str:
     return outer.hexdigest()
 
 
-class SentenceTransformerEncoder:
+class Tokens:
+    """A model folder's tokenizer and token limit, without its weights: what lint needs to say
+    which tokens the encoder loses (`check --lint-only` loads no encoder)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.max_tokens = self._read_max_tokens()
+        self._tokenizer = None
+        self._ntokens: dict[str, int] = {}
+
+    @classmethod
+    def of(cls, model: str | None) -> "Tokens":
+        return cls(default_model_dir() if model is None else Path(model))
+
+    def _read_max_tokens(self) -> int:
+        import json
+        cfg = self.folder / "sentence_bert_config.json"
+        if cfg.is_file():
+            return int(json.loads(cfg.read_text()).get("max_seq_length", 512))
+        return 512
+
+    def tokenizer(self):
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+            path = self.folder / "tokenizer.json"
+            self._tokenizer = Tokenizer.from_file(str(path)) if path.is_file() else None
+            if self._tokenizer is not None:
+                self._tokenizer.no_truncation()
+                self._tokenizer.no_padding()
+        return self._tokenizer
+
+    def _slow_count(self, texts: list[str]) -> list[int]:
+        raise HarnessError(f"{self.folder}: no tokenizer.json to count tokens with")
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens the model would see, special tokens included (fast tokenizer, no torch);
+        remembered per text, since a run counts the same descriptions several times."""
+        memo = self._ntokens
+        todo = sorted({t for t in texts if t not in memo})
+        if todo:
+            tok = self.tokenizer()
+            counts = self._slow_count(todo) if tok is None else [len(e.ids) for e in tok.encode_batch(todo)]
+            memo.update(zip(todo, counts))
+        return [memo[t] for t in texts]
+
+    def tail_past(self, text: str, limit: int) -> str:
+        """The text that falls past the first `limit` tokens."""
+        tok = self.tokenizer()
+        if tok is None:
+            return ""
+        enc = tok.encode(text)
+        offsets = [o for o, sid in zip(enc.offsets, enc.special_tokens_mask) if not sid]
+        keep = limit - 2  # [CLS] and [SEP]
+        return text[offsets[keep][0]:] if len(offsets) > keep else ""
+
+
+class SentenceTransformerEncoder(Tokens):
     """A local sentence-transformers folder; the default is the bundled all-MiniLM-L6-v2."""
 
     def __init__(self, model: str | None = None, batch_size: int = 16):
@@ -106,13 +162,6 @@ class SentenceTransformerEncoder:
         self._model = None
         self._tokenizer = None
         self._ntokens: dict[str, int] = {}
-
-    def _read_max_tokens(self) -> int:
-        import json
-        cfg = self.folder / "sentence_bert_config.json"
-        if cfg.is_file():
-            return int(json.loads(cfg.read_text()).get("max_seq_length", 512))
-        return 512
 
     @property
     def model(self):
@@ -165,36 +214,5 @@ class SentenceTransformerEncoder:
             return self.batch_size
         return 4 if length <= 96 else 1
 
-    def tokenizer(self):
-        if self._tokenizer is None:
-            from tokenizers import Tokenizer
-            path = self.folder / "tokenizer.json"
-            self._tokenizer = Tokenizer.from_file(str(path)) if path.is_file() else None
-            if self._tokenizer is not None:
-                self._tokenizer.no_truncation()
-                self._tokenizer.no_padding()
-        return self._tokenizer
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        """Tokens the model would see, special tokens included (fast tokenizer, no torch);
-        remembered per text, since a run counts the same descriptions several times."""
-        memo = self._ntokens
-        todo = sorted({t for t in texts if t not in memo})
-        if todo:
-            tok = self.tokenizer()
-            if tok is None:
-                counts = [len(self.model.tokenizer(t)["input_ids"]) for t in todo]
-            else:
-                counts = [len(e.ids) for e in tok.encode_batch(todo)]
-            memo.update(zip(todo, counts))
-        return [memo[t] for t in texts]
-
-    def tail_past(self, text: str, limit: int) -> str:
-        """The text that falls past the first `limit` tokens."""
-        tok = self.tokenizer()
-        if tok is None:
-            return ""
-        enc = tok.encode(text)
-        offsets = [o for o, sid in zip(enc.offsets, enc.special_tokens_mask) if not sid]
-        keep = limit - 2  # [CLS] and [SEP]
-        return text[offsets[keep][0]:] if len(offsets) > keep else ""
+    def _slow_count(self, texts: list[str]) -> list[int]:
+        return [len(self.model.tokenizer(t)["input_ids"]) for t in texts]

@@ -57,3 +57,14 @@ def truncation_findings(encoder, items: list[tuple[str, str, int, str]]) -> list
                                f"the encoder reads {encoder.max_tokens} tokens, this text has {n}: {n - encoder.max_tokens} "
                                f"are lost, from {quote(encoder.tail_past(text, encoder.max_tokens))!r}", name))
     return out
+
+
+def shadowed_copy(rel: str, name: str, library) -> list[Finding]:
+    """A warning when the file is one of several copies of its skill and not the one routed
+    (the loader routes the first copy by path): an edit to it changes nothing an agent sees."""
+    skill = next((s for s in library.skills if s.name == name), None)
+    if skill is None or len(skill.copies) < 2 or skill.copies[0].path == rel:
+        return []
+    return [Finding(rel, 1, "not-the-routed-copy", "warning",
+                    f"one of {len(skill.copies)} copies of {name!r}; the library routes {skill.copies[0].path} "
+                    "(the first by path), so editing this file does not change routing", name)]

@@ -60,3 +60,47 @@ def render_check(rep: dict, max_rows: int = 8) -> str:
     why = rep["breaches"] + ([f"{rep['lint_failures']} lint failure(s)"] if rep["lint_failures"] else [])
     out += ["", f"{verdict}: " + ("; ".join(why) if why else "no lint error, no --fail-on rule breached")]
     return "\n".join(out) + "\n"
+
+
+def render_checks(doc: dict, max_rows: int = 8) -> str:
+    """Several files (or --changed): the what-if once, for every file together; then each file."""
+    files = doc["files"]
+    head = f"{len(files)} SKILL.md file(s) in {doc['library']}"
+    if doc.get("changed"):
+        head += f", changed since {doc['changed']['ref']}"
+    out = [head + (f"; {len(doc['deleted'])} deleted" if doc["deleted"] else "")]
+    w = doc.get("what_if")
+    if w:
+        p = f", fixed {w['fixed']} / broken {w['broken']}, McNemar p {format_p(w['mcnemar_p'])}"
+        out += ["", f"what-if, every file together ({w['router']}): top-1 {pct(w['top1']['delta'], True)} points, "
+                    f"recall@3 {pct(w['recall_at_3']['delta'], True)} points{p}"]
+        if w["new_collisions"]:
+            out.append("  new collisions: " + ", ".join(f"{c['victim']} -> {c['thief']} ({c['severity']})" for c in w["new_collisions"]))
+    for rep in files:
+        state = rep.get("status") or rep["against_state"]
+        out += ["", f"{rep['path']} ({rep['skill']}): {state}; " + ("PASS" if rep["passed"] else "FAIL")]
+        out += [f"  {f['severity']:<7} line {f['line']}: [{f['code']}] {f['message']}" for f in rep["lint"]]
+        out += [f"  breached: {b}" for b in rep["breaches"]]
+        if rep["neighbours"]:
+            out.append("  nearest: " + ", ".join(f"{n['skill']} ({n['similarity']:.3f})" for n in rep["neighbours"][:3]))
+        one = rep.get("what_if") or {}
+        for key, title, other in (("loses", "loses its own prompts", "now"), ("steals", "takes prompts of others", "from"),
+                                  ("wins", "now wins its own prompts", "was")):
+            if one.get(key):
+                out.append(f"  {title}: {len(one[key])}")
+                out += [f"    {it['id']} ({other} {it[other]}): {it['prompt'][:90]}" for it in one[key][:max_rows]]
+        if rep.get("as_is"):
+            a = rep["as_is"]
+            out.append(f"  as routed now ({a['router']}): {len(a['wins'])} of its own prompts won, {len(a['loses'])} lost; "
+                       f"{len(a['takes'])} of others' taken")
+    for d in doc["deleted"]:
+        out += ["", f"{d['path']} ({d['skill']}): deleted"]
+        out += [f"  {p['id']} now goes to {p['now'] or '(no skill)'}: {p['prompt'][:90]}" for p in (d["prompts"] or [])[:max_rows]]
+        if d["prompts"] and len(d["prompts"]) > max_rows:
+            out.append(f"  … and {len(d['prompts']) - max_rows} more")
+        out += [f"  breached: {b}" for b in d.get("breaches", [])]
+    if doc.get("note"):
+        out += ["", doc["note"]]
+    why = doc["breaches"] + ([f"{doc['lint_failures']} lint failure(s)"] if doc["lint_failures"] else [])
+    out += ["", ("PASS" if doc["passed"] else "FAIL") + ": " + ("; ".join(why) if why else "no lint error, no --fail-on rule breached")]
+    return "\n".join(out) + "\n"

@@ -40,6 +40,10 @@ class RouterContext:
     _encoders: dict = field(default_factory=dict)
     _cache: object = None
 
+    def use_encoder(self, encoder) -> None:
+        """Route with `encoder` for this context's model (`check`: the numpy forward pass of the same weights)."""
+        self._encoders[self.model] = encoder
+
     def encoder(self):
         if self.model not in self._encoders:
             self._encoders[self.model] = shared_encoder(self.model)
