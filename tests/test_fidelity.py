@@ -13,7 +13,8 @@ from harness.evalsets.evalset import Prompt
 from harness.library.exclusions import parse_exclusions, positive_text
 from harness.library.listing import ListingBudget
 from harness.metrics.summary import summarize
-from harness.results.outcome import Outcome, from_trials, trial_summary, wilson
+from harness.metrics.repeats import trial_summary, wilson
+from harness.results.outcome import Outcome, from_trials
 from harness.routers.command import Trial
 from harness.routers.exclusion_aware import ExclusionPlan, reroute
 

@@ -91,7 +91,6 @@ def test_every_router_declares_its_kind_and_whether_it_needs_the_encoder(tmp_pat
 def test_a_registered_router_that_reads_the_encoder_gets_its_truncation_findings_and_cache_counts(cache_dir, monkeypatch):
     """The run asks the router (`needs_encoder`), not its name: a router registered under another
     name that embeds skills gets what the dense router gets."""
-    from harness.routers.base import RouterContext
     from harness.routers.dense import DenseRouter
     from harness.runs.route import RunConfig, execute
 
@@ -101,6 +100,7 @@ def test_a_registered_router_that_reads_the_encoder_gets_its_truncation_findings
     monkeypatch.setitem(ROUTERS._items, "embedder", lambda ctx: Embedder(ctx))
     cfg = RunConfig(library="skills/example/v2", eval_sets=["eval_sets/example"], routers=["embedder"], cache_dir=cache_dir)
     result = execute(cfg)
+    assert "description-truncated" in {f["code"] for f in result.results["findings"]}   # the example has one
     assert "embedding_cache" in result.timings
     assert result.encoder()[0] is not None
 

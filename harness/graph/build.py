@@ -10,7 +10,7 @@ import numpy as np
 from harness.library.exclusions import parse_exclusions
 from harness.graph.collisions import find_collisions
 from harness.graph.orphans import find_orphans
-from harness.graph.signals import pair_stats, support
+from harness.graph.routing_stats import pair_stats, support
 from harness.graph.terms import TermIndex
 from harness.graph.thresholds import SIMILAR_K, SIMILAR_MIN, Thresholds
 from harness.base.quote import quote

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.graph.signals import pair_stats, support
+from harness.graph.routing_stats import pair_stats, support
 from harness.graph.thresholds import Thresholds
 
 

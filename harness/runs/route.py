@@ -17,8 +17,9 @@ from harness.library.model import Library, router_text, sha256_text
 from harness.library.lint import truncation_findings
 from harness.library.listing import ListingBudget
 from harness.metrics.perskill import confusion, per_skill
+from harness.metrics.repeats import trial_summary
 from harness.metrics.summary import correct_for, round6, summarize
-from harness.results.outcome import Outcome, trial_summary
+from harness.results.outcome import Outcome
 from harness.routers import BUILTIN, ROUTERS, RouterContext
 from harness.routers.scoring import (COMMAND_PREFIX, TOP_K, Scoring, command_failures, command_outcomes, command_router,
                                      needs_encoder)
