@@ -69,6 +69,15 @@ def test_the_hybrid_is_the_z_scored_weighted_sum_of_its_halves(cache_dir):
     assert h.config()["method"] == "linear" and h.config()["norm"] == "zscore" and h.config()["weight"] == 0.7
 
 
+def test_the_hybrid_is_built_one_way():
+    """Only HybridRouter(ctx) is ever built: no fusion options that nothing reaches (other
+    fusions are in harness.routers.fusion, by name)."""
+    import inspect
+
+    from harness.routers.hybrid import HybridRouter
+    assert list(inspect.signature(HybridRouter).parameters) == ["ctx"]
+
+
 def test_every_router_declares_its_kind_and_whether_it_needs_the_encoder(tmp_path):
     from harness.routers.base import Router, RouterContext
     from harness.routers.exclusion_aware import ExclusionAware, ExclusionPlan
