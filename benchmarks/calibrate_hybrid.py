@@ -20,7 +20,7 @@ from harness.evalsets.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers import RouterContext, rank
 from harness.routers.dense import DenseRouter
-from harness.routers.hybrid import _minmax, _rrf
+from harness.routers.fusion import minmax, rrf
 from harness.routers.lexical import BM25Router, TfidfRouter
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,9 +60,9 @@ def main() -> None:
             ls = lex.score(queries)
             rows.append((fields, lname, "-", *evaluate(ls, docs, names, prompts)))
             for w in (0.3, 0.4, 0.5, 0.6, 0.7):
-                rows.append((fields, lname, f"linear w={w}", *evaluate(w * _minmax(den) + (1 - w) * _minmax(ls), docs, names, prompts)))
+                rows.append((fields, lname, f"linear w={w}", *evaluate(w * minmax(den) + (1 - w) * minmax(ls), docs, names, prompts)))
             for k in (10, 30, 60):
-                rows.append((fields, lname, f"rrf k={k}", *evaluate(_rrf(den, k) + _rrf(ls, k), docs, names, prompts)))
+                rows.append((fields, lname, f"rrf k={k}", *evaluate(rrf(den, k) + rrf(ls, k), docs, names, prompts)))
     print(f"{args.split} split, {len(prompts)} in-scope prompts, {args.release}")
     print(f"{'fields':<12} {'lexical':<22} {'fusion':<14} {'top-1':>6} {'r@3':>6}")
     for r in sorted(rows, key=lambda r: -r[3])[:25]:

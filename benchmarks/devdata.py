@@ -1,5 +1,5 @@
 """What the dev-split benchmarks share: one release of the Agent Toolkit for AWS, the repository's
-eval set scoped to it, and the texts the routers read (run's own `_docs`)."""
+eval set scoped to it, and the texts the routers read (run's own `router_docs`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from harness.encoders.cache import default_cache_dir
 from harness.evalsets.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers.base import RouterContext
-from harness.runs.route import RunConfig, _docs
+from harness.runs.route import RunConfig, router_docs
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
@@ -38,5 +38,5 @@ def load(release: str, split: str = "dev") -> DevData:
     full = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
     prompts = [p for p in scope(full.select(split), set(lib.names)).prompts if p.in_scope]
     cfg = RunConfig(library=spec, eval_sets=[], cache_dir=cache)
-    descriptions, docs, _ = _docs(lib, cfg)
+    descriptions, docs, _ = router_docs(lib, cfg)
     return DevData(lib, prompts, descriptions, docs, cfg, RouterContext(cache, None))

@@ -20,7 +20,7 @@ from harness.evalsets.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers import ROUTERS
 from harness.routers.base import RouterContext
-from harness.runs.route import RunConfig, _docs
+from harness.runs.route import RunConfig, router_docs
 from harness.routers.abstain_signals import Lexicon, Signals, for_run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def main() -> None:
     full = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
     prompts = [p for p in scope(full.select("dev"), set(lib.names)).prompts if not p.negative_only]
     cfg = RunConfig(library=spec, eval_sets=[], cache_dir=cache)
-    descriptions, docs, _ = _docs(lib, cfg)
+    descriptions, docs, _ = router_docs(lib, cfg)
     ctx = RouterContext(cache, None)
     texts = [p.prompt for p in prompts]
     sig = signals_for(lib.names, descriptions, docs, args.router, ctx, texts, cfg.fields, args.exclusions)

@@ -24,7 +24,7 @@ import numpy as np
 import devdata
 from harness.routers.dense import DenseRouter
 from harness.routers.exclusion_aware import ExclusionPlan
-from harness.routers.hybrid import _zscore
+from harness.routers.fusion import zscore
 from harness.routers.lexical import BM25Router
 
 GRID = [(k, a) for k in (10, 30, 60) for a in (0.5, 1.0)]
@@ -45,7 +45,7 @@ def main() -> None:
         cos = dense.score(texts)
         bm = BM25Router(k1=1.5, b=0.9, ngram_max=2)
         bm.fit(pos)
-        lex = _zscore(bm.score(texts))
+        lex = zscore(bm.score(texts))
         right = np.zeros(cos.shape, dtype=bool)
         col = {n: j for j, n in enumerate(lib.names)}
         for i, p in enumerate(prompts):
@@ -54,20 +54,20 @@ def main() -> None:
         def hits(s):
             return right[np.arange(len(s)), s.argmax(1)]
 
-        base = hits(0.7 * _zscore(cos) + 0.3 * lex)
+        base = hits(0.7 * zscore(cos) + 0.3 * lex)
         print(f"| {tag} | none | – | – | {100 * hits(cos).mean():.1f} | {100 * base.mean():.1f} | – |")
         rng = np.random.default_rng(0)
         skills = sorted({p.expected[0] for p in prompts})
         by_skill = {s: i % 5 for i, s in enumerate(rng.permutation(skills))}
         folds = {"by skill": np.array([by_skill[p.expected[0]] for p in prompts]),
                  "by prompt": np.random.default_rng(0).permutation(len(prompts)) % 5}
-        docs_emb = dense._docs
+        docs_emb = dense.doc_vectors
         dd = docs_emb @ docs_emb.T
         np.fill_diagonal(dd, -1.0)
         for k, a in GRID:
             if k <= len(pos) - 1:
                 c = cos - a * np.sort(dd, axis=1)[:, -k:].mean(axis=1)[None, :]
-                h = hits(0.7 * _zscore(c) + 0.3 * lex)
+                h = hits(0.7 * zscore(c) + 0.3 * lex)
                 print(f"| {tag} | descriptions | {k} | {a} | {100 * hits(c).mean():.1f} | {100 * h.mean():.1f} "
                       f"| {int((h & ~base).sum())} / {int((base & ~h).sum())} |")
             for label, fold in folds.items():
@@ -75,7 +75,7 @@ def main() -> None:
                 for f in range(5):
                     m = fold == f
                     c[m] = cos[m] - a * np.sort(cos[~m], axis=0)[-k:, :].mean(axis=0)[None, :]
-                h = hits(0.7 * _zscore(c) + 0.3 * lex)
+                h = hits(0.7 * zscore(c) + 0.3 * lex)
                 print(f"| {tag} | {label} | {k} | {a} | {100 * hits(c).mean():.1f} | {100 * h.mean():.1f} "
                       f"| {int((h & ~base).sum())} / {int((base & ~h).sum())} |")
 

@@ -22,7 +22,7 @@ from scipy.optimize import minimize
 import devdata
 from harness.routers.dense import DenseRouter
 from harness.routers.exclusion_aware import ExclusionPlan
-from harness.routers.hybrid import _zscore
+from harness.routers.fusion import zscore
 from harness.routers.lexical import BM25Router, TfidfRouter
 from harness.base.textproc import tokens
 
@@ -40,14 +40,14 @@ def features(names, descriptions, docs, texts, ctx) -> dict[str, np.ndarray]:
     tf = TfidfRouter()
     tf.fit(docs)
     t = tf.score(texts)
-    f.update({"dense": d, "dense_z": _zscore(d), "bm25_z": _zscore(b), "bm25_log": np.log1p(b), "tfidf_z": _zscore(t)})
+    f.update({"dense": d, "dense_z": zscore(d), "bm25_z": zscore(b), "bm25_log": np.log1p(b), "tfidf_z": zscore(t)})
     dn = DenseRouter(ctx)
     dn.fit([n.replace("-", " ") for n in names])
-    f["name_dense_z"] = _zscore(dn.score(texts))
+    f["name_dense_z"] = zscore(dn.score(texts))
     plan = ExclusionPlan.build(names, descriptions, "both")
     pos = DenseRouter(ctx)
     pos.fit(list(plan.positive_docs))
-    f["pos_dense_z"] = _zscore(pos.score(texts))
+    f["pos_dense_z"] = zscore(pos.score(texts))
     # name words found in the prompt, idf-weighted share
     qtok = [set(tokens(q)) for q in texts]
     ntok = [set(tokens(n.replace("-", " "))) for n in names]

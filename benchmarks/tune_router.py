@@ -59,7 +59,7 @@ from harness.evalsets.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers import RouterContext, rank
 from harness.routers.dense import DenseRouter
-from harness.routers.hybrid import _minmax, _rrf
+from harness.routers.fusion import minmax, rrf, zscore
 from harness.routers.lexical import TOKEN_PATTERN, BM25Router, TfidfRouter
 
 REPO = Path(__file__).resolve().parent.parent
@@ -237,18 +237,13 @@ class BM25Grid:
         return ((self.q_tf if query_tf else self.q_bin) @ w.T).toarray()
 
 
-def zscore(m: np.ndarray) -> np.ndarray:
-    sd = m.std(axis=1, keepdims=True)
-    return np.where(sd > 0, (m - m.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1), 0.0)
-
-
 def rank_norm(m: np.ndarray) -> np.ndarray:
     from scipy.stats import rankdata
     r = rankdata(m, axis=1, method="average")  # 1 = lowest score
     return (r - 1) / max(m.shape[1] - 1, 1)
 
 
-NORMALISERS = {"minmax": _minmax, "zscore": zscore, "rank": rank_norm}
+NORMALISERS = {"minmax": minmax, "zscore": zscore, "rank": rank_norm}
 
 
 class Scorer:
@@ -514,7 +509,7 @@ class Tuner:
                             sc.check(s)
                             checked = True
                 for k in RRF_KS:
-                    self.add("fused", {**base, "fusion": f"rrf k={k}"}, rel, sc.outcome(_rrf(ds, k) + _rrf(ls, k)))
+                    self.add("fused", {**base, "fusion": f"rrf k={k}"}, rel, sc.outcome(rrf(ds, k) + rrf(ls, k)))
         for dk, bk, ck in three_way:
             (dp, ds), (bp, bs), (cp, cs) = dense[dk], lex[bk], lex[ck]
             sc.set_tiebreak(rel.docs(bp["fields"]))
@@ -529,7 +524,7 @@ class Tuner:
                         s = wd * a + wb * b + wc * c
                         self.add("fused3", {**base, "fusion": f"linear-{how}", "w": f"{wd}/{wb}/{wc}"}, rel, sc.outcome(s))
             for k in RRF_KS:
-                s = _rrf(ds, k) + _rrf(bs, k) + _rrf(cs, k)
+                s = rrf(ds, k) + rrf(bs, k) + rrf(cs, k)
                 self.add("fused3", {**base, "fusion": f"rrf k={k}"}, rel, sc.outcome(s))
 
 

@@ -51,8 +51,10 @@ def test_a_killed_run_leaves_the_previous_out(previous, bundle, cache_dir, sig, 
 def test_an_exception_in_a_router_leaves_the_previous_out(previous, cache_dir, monkeypatch):
     out, before = previous
 
-    class Boom:
-        name = "boom"
+    from harness.routers.base import Router
+
+    class Boom(Router):
+        name, kind = "boom", "lexical"
 
         def config(self):
             return {}

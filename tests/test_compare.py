@@ -111,6 +111,19 @@ def test_compare_is_antisymmetric(pairs):
     assert evaluate(parse_policy("top1-drop>0"), ab, "hybrid") == [] or x["metrics"]["top1"]["delta"] < 0
 
 
+def test_every_ranking_measure_is_compared_and_gated_by_its_short_name():
+    """One table (metrics.ranking.MEASURES) names what compare measures and what --fail-on reads."""
+    from harness.metrics.ranking import MEASURES
+    base, head = fake_run({"p1": True, "p2": True}), fake_run({"p1": True, "p2": False})
+    cmp = compare(base, head, 0, {}, intervals=False)
+    deltas = cmp["routers"]["hybrid"]["metrics"]
+    assert list(deltas) == [m.name for m in MEASURES] == ["top1", "recall_at_3", "recall_at_5", "mrr_at_10"]
+    # p2 goes from a at rank 1 to a at rank 2: top-1 1 -> 0.5, MRR 1 -> 0.75, recall@3 and @5 stay 1
+    assert {m.short: deltas[m.name]["delta"] for m in MEASURES} == {"top1": -0.5, "recall3": 0.0, "recall5": 0.0, "mrr": -0.25}
+    breached = {m.short: bool(evaluate(parse_policy(f"{m.short}-drop>10"), cmp, "hybrid")) for m in MEASURES}
+    assert breached == {"top1": True, "recall3": False, "recall5": False, "mrr": True}
+
+
 def test_walls_name_every_difference():
     a, b = fake_run({"p": True}), fake_run({"p": True}, seed=3)
     b.results["fields"] = "name"

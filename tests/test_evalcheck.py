@@ -59,3 +59,42 @@ def test_eval_set_check_errors_end_with_one_error_line(tmp_path, capsys):
     cap = capsys.readouterr()
     assert rc == 2 and "bad.jsonl:2: bad JSON" in cap.out
     assert error_line(cap.err) == f"skill-harness: error: eval-set check: 2 error(s) in {bad} (listed on stdout)"
+
+
+def test_eval_set_check_reads_with_run_s_reader_and_lists_what_run_stops_at(tmp_path, capsys):
+    """`eval-set check` lists every error of the set, in file order; `run` (load_eval_sets and
+    check_labels) stops at the first of the same list, with the same words."""
+    import pytest
+
+    from harness.base.errors import HarnessError
+    from harness.evalsets.evalset import check_labels, label_errors, load_eval_sets
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    good = {"id": "a", "prompt": "ship it", "expected": ["deploy"], "zzz": 1}
+    (folder / "a.jsonl").write_text("\n".join([json.dumps(good), "{bad json", json.dumps({**good, "prompt": "again"}),
+                                               json.dumps({"id": "b", "prompt": "x", "expected": ["deplyo", "nope"]}),
+                                               "[1]"]) + "\n")
+    (folder / "b.jsonl").write_bytes(b"\xff\xfe")
+    a, b = folder / "a.jsonl", folder / "b.jsonl"
+    format_errors = [f"{a}:2: bad JSON: Expecting property name enclosed in double quotes (column 2)",
+                     f"{a}:3: duplicate id 'a' (first at {a}:1)", f"{a}:5: a line must be a JSON object, not list",
+                     f"{b}: not valid UTF-8 (offset 0)"]
+    errors: list[str] = []
+    ev = load_eval_sets([str(folder)], errors=errors)
+    assert errors == format_errors and [p.id for p in ev.prompts] == ["a", "b"]
+    assert ev.warnings == ["unknown field(s) ignored: zzz"]
+    with pytest.raises(HarnessError) as first:
+        load_eval_sets([str(folder)])
+    assert str(first.value) == format_errors[0]
+    labels = [f"{a}:4: label 'deplyo' names no skill of this library; did you mean 'deploy'?",
+              f"{a}:4: label 'nope' names no skill of this library"]
+    assert list(label_errors(ev, {"deploy"})) == labels
+    with pytest.raises(HarnessError, match="deplyo"):
+        check_labels(ev, {"deploy"})
+    write_skill(tmp_path / "lib", "skills/deploy", "deploy", "Deploy a service to production.")
+    rc = main(["eval-set", "check", str(folder), "--library", str(tmp_path / "lib"), "--no-embeddings",
+               "--cache-dir", str(tmp_path / "c")])
+    out = capsys.readouterr()
+    assert rc == 2 and "6 error(s)" in error_line(out.err)
+    assert [line[len("error: "):] for line in out.out.splitlines() if line.startswith("error: ")] == format_errors + labels
+    assert "warning: unknown field(s) ignored: zzz" in out.out.splitlines()

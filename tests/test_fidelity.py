@@ -13,7 +13,8 @@ from harness.evalsets.evalset import Prompt
 from harness.library.exclusions import parse_exclusions, positive_text
 from harness.library.listing import ListingBudget
 from harness.metrics.summary import summarize
-from harness.results.outcome import Outcome, from_trials, trial_summary, wilson
+from harness.metrics.repeats import trial_summary, wilson
+from harness.results.outcome import Outcome, from_trials
 from harness.routers.command import Trial
 from harness.routers.exclusion_aware import ExclusionPlan, reroute
 
@@ -118,10 +119,11 @@ def test_excluded_items_never_enter_the_routed_scores(router, mode, tmp_path):
 def test_router_config_does_not_depend_on_the_library(mode):
     """`compare` refuses runs whose router configs differ: two releases with different clauses
     must still give the same config (the count of items lives in results.json's fidelity)."""
+    from harness.routers.base import Router
     from harness.routers.exclusion_aware import ExclusionAware
 
-    class Inner:
-        name = "inner"
+    class Inner(Router):
+        name, kind = "inner", "lexical"
 
         def config(self):
             return {"k": 1}
@@ -269,3 +271,27 @@ def test_top_z_by_hand():
     m = np.array([[1.0, 2.0, 3.0], [2.0, 2.0, 2.0]])
     # row 1: mean 2, population sd sqrt(2/3): (3 - 2) / 0.8165 = 1.2247; row 2: no spread, 0
     assert np.allclose(_top_z(m), [1.5 ** 0.5, 0.0])
+
+
+def test_abstention_signals_read_the_router_protocol():
+    """The words a router reads come from `read_texts` (not from knowing the wrapper's class),
+    and a fused router's score signal from its dense half in `parts`."""
+    from harness.routers.abstain_signals import for_run, score_signal
+    from harness.routers.base import Router
+    from harness.routers.exclusion_aware import ExclusionPlan
+
+    class Reads(Router):
+        name, kind = "reads", "lexical"
+
+        def read_texts(self, docs):
+            return ["alpha beta"]
+
+    class Fused(Router):
+        name, kind = "fused", "fused"
+        parts = {"dense": np.array([[0.2, 0.6]]), "lexical": np.array([[3.0, 1.0]])}
+
+    no_items = ExclusionPlan(("gamma",), (), (), ())
+    sig = for_run(Reads(), np.array([[1.0]]), ["alpha delta"], ["gamma"], no_items, None)
+    assert sig.column("vocab_share").tolist() == [0.5]       # 'alpha' of alpha, delta: in the texts it reads
+    assert score_signal(Fused(), np.array([[9.0, 1.0]])).tolist() == [0.6]
+    assert score_signal(Reads(), np.array([[9.0, 1.0]])).tolist() == [9.0]

@@ -204,7 +204,7 @@ def _rec(pid, router, expected, selected, top, abstained=False):
 def test_an_abstained_prompt_is_a_miss_not_a_steal_by_no_skill():
     from harness.graph.collisions import find_collisions
     from harness.graph.orphans import find_orphans
-    from harness.graph.signals import pair_stats, wins
+    from harness.graph.routing_stats import pair_stats, wins
     top = [["b", 0.9], ["a", 0.8]]
     records = [_rec("p1", "hybrid", "a", None, top, abstained=True),   # abstained: no skill took it
                _rec("p2", "hybrid", "a", "b", top),                    # b took it

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, write_skill
+from conftest import REPO, git, write_skill
 from harness.commands.cli import main
 from harness.commands.config import graph_options, run_config
 from harness.commands.parser import build_parser
@@ -188,6 +188,52 @@ def test_defaults_are_filled_in_one_place_and_match_the_core():
         assert getattr(cfg, k) == getattr(core, k), k
     assert graph_options(args) == GraphOptions()
     assert args.given_options == set()
+
+
+GRAPH_OPTIONS = {"steal_share", "near_margin", "near_share", "similar_k"}
+
+
+def _stated_defaults(tree, params: set[str]) -> list[tuple[str, int]]:
+    """Where a module gives a graph option a number: `steal_share: float = 0.2` (a field),
+    `"steal_share": 0.2` (a dict entry), `similar_k=3` (a default of a parameter in `params`)."""
+    import ast
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id in GRAPH_OPTIONS \
+                and isinstance(node.value, ast.Constant):
+            out.append((node.target.id, node.lineno))
+        elif isinstance(node, ast.Dict):
+            out += [(k.value, k.lineno) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)
+                    and k.value in GRAPH_OPTIONS and isinstance(v, ast.Constant)]
+        elif isinstance(node, ast.arguments):
+            args = node.posonlyargs + node.args
+            out += [(a.arg, d.lineno) for a, d in zip(args[len(args) - len(node.defaults):], node.defaults)
+                    if a.arg in params and isinstance(d, ast.Constant)]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "(default 0." in node.value:
+            out.append((node.value, node.lineno))  # a help text that types the number
+    return out
+
+
+def test_graph_thresholds_are_stated_once():
+    """The graph options' defaults live in harness/graph/thresholds.py; the parser's help, the
+    option defaults, GraphOptions and build_graph read them from there."""
+    import ast
+    from harness.graph.thresholds import SIMILAR_K, Thresholds
+    stated = {}
+    for path in sorted((REPO / "harness").rglob("*.py")):
+        params = GRAPH_OPTIONS | ({"k"} if path.parent.name == "graph" else set())  # build_graph(k=...)
+        found = _stated_defaults(ast.parse(path.read_text(encoding="utf-8")), params)
+        if found:
+            stated[str(path.relative_to(REPO))] = found
+    assert list(stated) == ["harness/graph/thresholds.py"], stated
+    th = Thresholds()
+    assert (DEFAULTS["steal_share"], DEFAULTS["near_margin"], DEFAULTS["near_share"], DEFAULTS["similar_k"]) == \
+        (th.steal_share, th.near_margin, th.near_share, SIMILAR_K)
+    assert GraphOptions().thresholds == th
+    helptext = " ".join(build_parser()._subparsers._group_actions[0].choices["run"].format_help().split())
+    for flag, value in (("--steal-share", th.steal_share), ("--near-margin", th.near_margin),
+                        ("--near-share", th.near_share), ("--similar-k", SIMILAR_K)):
+        assert f"(default {value})" in helptext.split(flag)[2].split("--")[0], flag
 
 
 # item 18: every ref checked before any routing, naming the source the user gave

@@ -243,3 +243,22 @@ def test_history_options_line_with_abstention_and_a_command_router():
                    "invalid frontmatter fallback", "model bundled all-MiniLM-L6-v2", "command router repeat 5 (no shuffle)",
                    "Eval set digest aaaaaaaaaaaa (labels bbbbbbbbbbbb, prompts cccccccccccc)"):
         assert needle in line, needle
+
+
+def test_renderers_share_one_formatting_module_and_html_reads_nothing_of_report_md():
+    """pct, intervals, table cells and the shared rows live in reports/format.py: the HTML report
+    (and compare.md, history, check) import them from there, never from report.md's renderer."""
+    import ast
+
+    from harness.reports.format import ci, false_trigger, md_cell, pct
+    assert (pct(0.1234), pct(-0.003, True), pct(0.015, True), pct(None)) == ("12.3", "-0.3", "+1.5", "–")
+    assert (ci([0.5, 0.625]), ci(None)) == (" [50.0, 62.5]", "")
+    assert md_cell("a|b\nc") == "a\\|b c"
+    assert false_trigger({"negative": 2, "false_trigger": 0.5, "false_trigger_count": 1}) == "50.0 (1/2)"
+    assert false_trigger({"negative": 0}) == "–"
+    importers = set()
+    for path in sorted((REPO / "harness").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "harness.reports.markdown":
+                importers.add(path.relative_to(REPO).as_posix())
+    assert importers == {"harness/reports/folder.py"}   # which writes report.md

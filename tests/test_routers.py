@@ -6,7 +6,7 @@ import pytest
 from harness.base.errors import HarnessError
 from harness.routers import ROUTERS
 from harness.routers.base import Registry, rank
-from harness.routers.hybrid import _minmax, _rrf
+from harness.routers import fusion
 from harness.routers.lexical import BM25Router, TfidfRouter
 
 
@@ -40,8 +40,78 @@ def test_rank_breaks_ties_by_key_not_input_order():
 
 def test_fusion_helpers():
     m = np.array([[1.0, 3.0, 2.0], [5.0, 5.0, 5.0]])
-    assert _minmax(m).tolist() == [[0.0, 1.0, 0.5], [0.0, 0.0, 0.0]]
-    assert _rrf(m, 60)[0].tolist() == [1 / 63, 1 / 61, 1 / 62]
+    assert fusion.minmax(m).tolist() == [[0.0, 1.0, 0.5], [0.0, 0.0, 0.0]]
+    assert fusion.rrf(m, 60)[0].tolist() == [1 / 63, 1 / 61, 1 / 62]
+    sd = math.sqrt(2 / 3)                                   # row 1: mean 2, deviations -1, 1, 0
+    assert np.allclose(fusion.zscore(m), [[-1 / sd, 1 / sd, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_fusions_and_normalisations_are_chosen_by_name():
+    a, b = np.array([[1.0, 3.0, 2.0]]), np.array([[0.0, 0.0, 4.0]])
+    assert fusion.normalisation("minmax") is fusion.minmax and fusion.normalisation("zscore") is fusion.zscore
+    # 0.5 * minmax(a) + 0.5 * minmax(b): [0, 1, 0.5] and [0, 0, 1]
+    assert fusion.fusion("linear")([a, b], [0.5, 0.5], "minmax").tolist() == [[0.0, 0.5, 0.75]]
+    # ranks: a 3, 1, 2; b 2, 3, 1 (the tie between columns 0 and 1: the earlier first)
+    assert np.allclose(fusion.fusion("rrf")([a, b], k=1), [[1 / 4 + 1 / 3, 1 / 2 + 1 / 4, 1 / 3 + 1 / 2]])
+    for bad in (lambda: fusion.normalisation("rank"), lambda: fusion.fusion("combmnz")):
+        with pytest.raises(HarnessError, match=r"unknown (normalisation 'rank' \(known: minmax, zscore\)|fusion 'combmnz' \(known: linear, rrf\))"):
+            bad()
+
+
+def test_the_hybrid_is_the_z_scored_weighted_sum_of_its_halves(cache_dir):
+    from harness.routers.base import RouterContext
+    h = ROUTERS.get("hybrid")(RouterContext(cache_dir))
+    docs = ["rotate database credentials", "deploy the web frontend", "page the on-call engineer"]
+    h.fit(docs)
+    got = h.score(["rotate the password", "deploy to production now"])
+    want = 0.7 * fusion.zscore(h.parts["dense"]) + 0.3 * fusion.zscore(h.parts["lexical"])
+    assert np.allclose(got, want) and set(h.parts) == {"dense", "lexical"}
+    assert h.config()["method"] == "linear" and h.config()["norm"] == "zscore" and h.config()["weight"] == 0.7
+
+
+def test_the_hybrid_is_built_one_way():
+    """Only HybridRouter(ctx) is ever built: no fusion options that nothing reaches (other
+    fusions are in harness.routers.fusion, by name)."""
+    import inspect
+
+    from harness.routers.hybrid import HybridRouter
+    assert list(inspect.signature(HybridRouter).parameters) == ["ctx"]
+
+
+def test_every_router_declares_its_kind_and_whether_it_needs_the_encoder(tmp_path):
+    from harness.routers.base import Router, RouterContext
+    from harness.routers.exclusion_aware import ExclusionAware, ExclusionPlan
+    from harness.routers.scoring import needs_encoder
+    ctx = RouterContext(tmp_path)
+    made = {name: ROUTERS.get(name)(ctx) for name in ROUTERS.names()}
+    assert all(Router in type(r).__mro__ for r in made.values())   # subclasses: the defaults are inherited
+    assert {n: (r.kind, r.needs_encoder) for n, r in made.items()} == {
+        "bm25": ("lexical", False), "tfidf": ("lexical", False), "dense": ("dense", True), "hybrid": ("fused", True)}
+    assert ctx._encoders == {}                               # asking loaded no model
+    plan = ExclusionPlan.build(["a-skill"], ["Does a. Not for b (use c-skill)."])
+    for name, r in made.items():
+        wrapped = ExclusionAware(r, plan, "strip")
+        assert (wrapped.name, wrapped.kind, wrapped.needs_encoder) == (r.name, r.kind, r.needs_encoder)
+        assert wrapped.read_texts(["ignored"]) == plan.positive_docs and r.read_texts(["x"]) == ["x"]
+    assert needs_encoder(["bm25", "tfidf", "command:python x.py", "command"]) is False
+    assert needs_encoder(["bm25", "hybrid"]) is True and needs_encoder(["dense"]) is True
+
+
+def test_a_registered_router_that_reads_the_encoder_gets_its_truncation_findings_and_cache_counts(cache_dir, monkeypatch):
+    """The run asks the router (`needs_encoder`), not its name: a router registered under another
+    name that embeds skills gets what the dense router gets."""
+    from harness.routers.dense import DenseRouter
+    from harness.runs.route import RunConfig, execute
+
+    class Embedder(DenseRouter):
+        name = "embedder"
+
+    monkeypatch.setitem(ROUTERS._items, "embedder", lambda ctx: Embedder(ctx))
+    cfg = RunConfig(library="skills/example/v2", eval_sets=["eval_sets/example"], routers=["embedder"], cache_dir=cache_dir)
+    result = execute(cfg)
+    assert "description-truncated" in {f["code"] for f in result.results["findings"]}   # the example has one
+    assert "embedding_cache" in result.timings
+    assert result.encoder()[0] is not None
 
 
 def test_registry_refuses_duplicates_and_suggests():

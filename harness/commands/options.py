@@ -12,13 +12,15 @@ import os
 import sys
 
 from harness.base.errors import HarnessError
+from harness.graph.thresholds import SIMILAR_K, Thresholds
 
 DEFAULTS = {
     "split": "all", "fields": "both", "invalid_frontmatter": "skip", "seed": 0,
     "exclusions": "strip", "abstain_rule": "learned",
     "router_timeout": 120.0, "router_jobs": 2, "router_retries": 1, "router_batch": 1, "repeat": 1, "no_shuffle": False,
     "max_skill_bytes": 1 << 20, "max_prompt_chars": 20_000, "max_eval_bytes": 64 << 20,
-    "steal_share": 0.2, "near_margin": 0.05, "near_share": 0.3, "similar_k": 3,
+    "steal_share": Thresholds.steal_share, "near_margin": Thresholds.near_margin, "near_share": Thresholds.near_share,
+    "similar_k": SIMILAR_K,
 }
 # options whose default is "none given" (no value to fill in)
 UNSET = ("library", "eval_set", "router", "model", "cache_dir", "listing_budget", "abstain", "calibrate_on")

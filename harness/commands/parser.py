@@ -6,6 +6,7 @@ import argparse
 
 from harness import __version__
 from harness.commands.config import BUILTIN_ROUTERS
+from harness.graph.thresholds import SIMILAR_K, Thresholds
 
 
 class Parser(argparse.ArgumentParser):
@@ -56,10 +57,11 @@ def add_common(p: argparse.ArgumentParser) -> None:
 
 def add_graph_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("routing graph")
-    g.add_argument("--steal-share", type=float, help="collision when B wins this share of A's prompts (default 0.2)")
-    g.add_argument("--near-margin", type=float, help="relative score margin that counts as a near miss (default 0.05)")
-    g.add_argument("--near-share", type=float, help="collision when this share of A's wins are near misses (default 0.3)")
-    g.add_argument("--similar-k", type=int, help="similar edges: k nearest skills by description (default 3)")
+    th = Thresholds()
+    g.add_argument("--steal-share", type=float, help=f"collision when B wins this share of A's prompts (default {th.steal_share})")
+    g.add_argument("--near-margin", type=float, help=f"relative score margin that counts as a near miss (default {th.near_margin})")
+    g.add_argument("--near-share", type=float, help=f"collision when this share of A's wins are near misses (default {th.near_share})")
+    g.add_argument("--similar-k", type=int, help=f"similar edges: k nearest skills by description (default {SIMILAR_K})")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,15 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.graph.collisions import Thresholds
+from harness.graph.thresholds import SIMILAR_K, Thresholds
 
 
 @dataclass(frozen=True)
 class GraphOptions:
-    steal_share: float = 0.2
-    near_margin: float = 0.05
-    near_share: float = 0.3
-    similar_k: int = 3
+    """The graph options of a command (defaults: harness.graph.thresholds)."""
+    steal_share: float = Thresholds.steal_share
+    near_margin: float = Thresholds.near_margin
+    near_share: float = Thresholds.near_share
+    similar_k: int = SIMILAR_K
     enabled: bool = True
 
     @property

@@ -57,7 +57,7 @@ def compare_router(base, head, router: str, seed: int, changes: dict, intervals:
     va = {pid: _values(ra[pid]) for pid in paired}
     vb = {pid: _values(rb[pid]) for pid in paired}
     metrics = {m: paired_delta({p: va[p][m] for p in paired}, {p: vb[p][m] for p in paired}, seed, intervals)
-               for m in ("top1", "recall_at_3", "recall_at_5", "mrr_at_10")}
+               for m in (x.name for x in MEASURES)}
     fixed = [pid for pid in paired if not ra[pid]["correct"] and rb[pid]["correct"]]
     broken = [pid for pid in paired if ra[pid]["correct"] and not rb[pid]["correct"]]
     oos = [pid for pid in sorted(set(ra) & set(rb)) if not ra[pid]["in_scope"] and not rb[pid]["in_scope"]

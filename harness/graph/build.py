@@ -8,10 +8,11 @@ from functools import lru_cache
 import numpy as np
 
 from harness.library.exclusions import parse_exclusions
-from harness.graph.collisions import Thresholds, find_collisions
+from harness.graph.collisions import find_collisions
 from harness.graph.orphans import find_orphans
-from harness.graph.signals import pair_stats, support
+from harness.graph.routing_stats import pair_stats, support
 from harness.graph.terms import TermIndex
+from harness.graph.thresholds import SIMILAR_K, SIMILAR_MIN, Thresholds
 from harness.base.quote import quote
 
 
@@ -80,13 +81,12 @@ def description_embeddings(library, fields: str, encoder, cache) -> np.ndarray:
     return cache.embed(encoder, [split_words(s.text(fields)) for s in library.skills])
 
 
-def _similarity(result, library, similar_min, encoder, cache):
-    """(description similarity matrix, how, floor): dense when an encoder is at hand, else tf-idf."""
+def _similarity(result, library, encoder, cache):
+    """(description similarity matrix, how): dense when an encoder is at hand, else tf-idf."""
     if encoder is not None and cache is not None and library.names:
         emb = description_embeddings(library, result.results["fields"], encoder, cache)
-        return emb @ emb.T, "dense", 0.5 if similar_min is None else similar_min
-    terms = term_index(library)
-    return terms.similarity(), "tfidf", 0.2 if similar_min is None else similar_min
+        return emb @ emb.T, "dense"
+    return term_index(library).similarity(), "tfidf"
 
 
 def term_index(library, exclusions: str = "off") -> TermIndex:
@@ -113,7 +113,7 @@ def collisions_and_orphans(result, library, th: Thresholds = Thresholds(), promp
     res, records, names = result.results, result.records, library.names
     routers, default = _default(res)
     if sim is None:
-        sim = _similarity(result, library, None, encoder, cache)[0]
+        sim = _similarity(result, library, encoder, cache)[0]
     excl = exclusion_edges(library, term_index(library)) if excl is None else excl
     excludes: dict[tuple[str, str], list[str]] = {}
     for e in excl:
@@ -126,12 +126,13 @@ def collisions_and_orphans(result, library, th: Thresholds = Thresholds(), promp
     return collisions, find_orphans(records, names, default)
 
 
-def build_graph(result, library, k: int = 3, similar_min: float | None = None, th: Thresholds = Thresholds(),
+def build_graph(result, library, k: int = SIMILAR_K, th: Thresholds = Thresholds(),
                 prompts: dict[str, str] | None = None, encoder=None, cache=None) -> dict:
     res, records = result.results, result.records
     names = library.names
     routers, default = _default(res)
-    sim, how, floor = _similarity(result, library, similar_min, encoder, cache)
+    sim, how = _similarity(result, library, encoder, cache)
+    floor = SIMILAR_MIN[how]
     edges = []
     for i, a in enumerate(names):
         order = [j for j in np.lexsort((np.arange(len(names)), -np.round(sim[i], 6))) if j != i][:k]

@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from harness.graph.signals import pair_stats, support
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    steal_share: float = 0.2     # B wins at least this share of A's prompts ...
-    min_prompts: int = 2         # ... and at least this many
-    near_margin: float = 0.05    # A wins with B second within this relative margin ...
-    near_share: float = 0.3      # ... on at least this share of A's prompts
-    high_share: float = 0.3      # default router steals this share and most routers agree: high
-    duplicate: float = 0.95      # descriptions this similar collide whatever the prompts say
+from harness.graph.routing_stats import pair_stats, support
+from harness.graph.thresholds import Thresholds
 
 
 def find_collisions(records: list[dict], routers: list[str], default: str, prompts: dict[str, str],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 
-from harness.graph.signals import wins
+from harness.graph.routing_stats import wins
 
 
 def find_orphans(records: list[dict], names: list[str], default: str, shadow_share: float = 0.5,

@@ -36,10 +36,6 @@ class Skill:
         parts = self.path.split("/")
         return parts[-2] if len(parts) > 1 else ""
 
-    @property
-    def text_sha256(self) -> str:
-        return self.copies[0].sha256
-
     def text(self, fields: str = "both") -> str:
         return router_text(self.name, self.description, fields)
 

@@ -22,6 +22,10 @@ class HitAt:
     def name(self) -> str:
         return "top1" if self.k == 1 else f"recall_at_{self.k}"
 
+    @property
+    def short(self) -> str:
+        return "top1" if self.k == 1 else f"recall{self.k}"
+
     def value(self, ranked: Sequence[str], gold: frozenset[str]) -> float:
         return float(any(r in gold for r in ranked[: self.k]))
 
@@ -36,6 +40,10 @@ class ReciprocalRankAt:
     def name(self) -> str:
         return f"mrr_at_{self.k}"
 
+    @property
+    def short(self) -> str:
+        return "mrr"
+
     def value(self, ranked: Sequence[str], gold: frozenset[str]) -> float:
         for i, r in enumerate(ranked[: self.k]):
             if r in gold:
@@ -43,7 +51,11 @@ class ReciprocalRankAt:
         return 0.0
 
 
+# The ranking measures of every run, in the order results.json and compare.json list them.
+# `name`: the key in results.json and compare.json; `short`: the name in a --fail-on rule
+# (`top1-drop>1.0`, `sig:recall3-drop>0`, `mrr-drop>2`).
 MEASURES = (HitAt(1), HitAt(3), HitAt(5), ReciprocalRankAt(10))
+BY_SHORT_NAME = {m.short: m for m in MEASURES}
 
 
 def per_prompt(measure, rankings: Sequence[Sequence[str]], golds: Sequence[frozenset[str]]) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 from harness.metrics.auroc import auroc
 from harness.metrics.bootstrap import bootstrap_ci
 from harness.metrics.ranking import MEASURES, HitAt, mean, per_prompt
-from harness.results.outcome import wilson
+from harness.metrics.repeats import wilson
 
 
 def round6(v):

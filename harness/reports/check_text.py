@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.metrics.paired import format_p
-from harness.reports.markdown import pct
+from harness.reports.format import pct
 
 
 def what_if_lines(w: dict, gate: bool, max_rows: int) -> list[str]:

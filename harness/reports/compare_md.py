@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.metrics.paired import format_p
-from harness.reports.markdown import md_cell, pct
+from harness.reports.format import md_cell, pct
 
 
 def _ci(ci) -> str:

@@ -43,7 +43,7 @@ def write_parquet(records: list[dict], path: Path) -> bool:
     return True
 
 
-def write_run(out: Path, result, graph: dict | None = None, extra: dict[str, str] | None = None) -> list[str]:
+def write_run(out: Path, result, graph: dict | None = None) -> list[str]:
     """Everything lands at once; returns the file names written."""
     from harness.graph.export import graph_files
     from harness.reports.graph_md import render_graph_md
@@ -58,7 +58,5 @@ def write_run(out: Path, result, graph: dict | None = None, extra: dict[str, str
             for name, text in graph_files(graph).items():
                 (tmp / name).write_text(text, encoding="utf-8")
         (tmp / "report.md").write_text(report, encoding="utf-8")
-        for name, text in (extra or {}).items():
-            (tmp / name).write_text(text, encoding="utf-8")
         written = sorted(p.name for p in tmp.iterdir())
     return written

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.reports.markdown import md_cell, pct
+from harness.reports.format import md_cell, pct
 
 
 def render_graph_md(graph: dict, max_rows: int = 10) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from harness.reports.markdown import md_cell, pct
+from harness.reports.format import md_cell, pct
+from harness.routers.scoring import needs_encoder
 
 
 def options_line(opts: dict, digests: dict) -> str:
@@ -18,7 +19,7 @@ def options_line(opts: dict, digests: dict) -> str:
                               f"keep {pct(ab['keep'])} % (rule {ab['rule']}, calibrated on the dev split of "
                               f"{', '.join(ab['calibrate_on']) if ab['calibrate_on'] else 'the eval set'})"),
              f"invalid frontmatter {opts['invalid_frontmatter']}"]
-    if any(r in ("dense", "hybrid") for r in opts["routers"]):
+    if needs_encoder(opts["routers"]):
         parts.append(f"model {opts['model'] or 'bundled all-MiniLM-L6-v2'}")
     parts.append(f"collisions at steal share {g['steal_share']}, near margin {g['near_margin']}, "
                  f"near share {g['near_share']}, similar k {g['similar_k']}")

@@ -29,6 +29,5 @@ for _name, _factory in (("tfidf", _tfidf), ("bm25", _bm25), ("dense", _dense), (
     ROUTERS.register(_name, _factory)
 
 BUILTIN = ("tfidf", "bm25", "dense", "hybrid")
-DEFAULT_ROUTER = "hybrid"
 
-__all__ = ["ROUTERS", "BUILTIN", "DEFAULT_ROUTER", "Router", "RouterContext", "rank"]
+__all__ = ["ROUTERS", "BUILTIN", "Router", "RouterContext", "rank"]

@@ -21,6 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from harness.routers.base import Router
+
 TAU = 0.05
 NEAR = 0.05
 
@@ -136,22 +138,19 @@ def named_phrases(text: str) -> list[str]:
     return out
 
 
-def score_signal(router, scores: np.ndarray) -> np.ndarray:
+def score_signal(router: Router, scores: np.ndarray) -> np.ndarray:
     """The 'score' abstention rule's value: the top-1 score (the dense half's for a fused router)."""
-    parts = getattr(router, "parts", {}) or {}
-    if getattr(router, "kind", "") == "fused" and "dense" in parts:
-        return parts["dense"].max(axis=1)
+    if router.kind == "fused" and "dense" in router.parts:
+        return router.parts["dense"].max(axis=1)
     return scores.max(axis=1)
 
 
-def compute(router, scores: np.ndarray, queries: Sequence[str], lexicon: Lexicon,
+def compute(router: Router, scores: np.ndarray, queries: Sequence[str], lexicon: Lexicon,
             excluded: tuple[list[str], list[int], list[bool]] | None = None,
             embed: Callable[[Sequence[str]], np.ndarray] | None = None) -> Signals:
     """`excluded` = (item texts, owner skill index, has a target) of the library's exclusion items."""
-    kind = getattr(router, "kind", "")
-    parts = getattr(router, "parts", {}) or {}
-    dense = scores if kind == "dense" else parts.get("dense")
-    lexical = scores if kind == "lexical" else parts.get("lexical")
+    dense = scores if router.kind == "dense" else router.parts.get("dense")
+    lexical = scores if router.kind == "lexical" else router.parts.get("lexical")
     # parts have one column per skill (ExclusionAware slices its excluded items off)
     cols: dict[str, np.ndarray] = {"score": score_signal(router, scores), "margin": _top2(scores)[1]}
     if dense is not None:
@@ -175,17 +174,14 @@ def compute(router, scores: np.ndarray, queries: Sequence[str], lexicon: Lexicon
     return Signals(names, np.round(np.column_stack([cols[n] for n in names]).astype(np.float64), 9))
 
 
-def for_run(router, scores: np.ndarray, queries: Sequence[str], docs: Sequence[str], plan, ctx) -> Signals:
-    """`compute` with a run's own inputs: the library's words as the router reads them (`docs`,
-    the router texts; an exclusion-aware router reads its plan's positive texts instead), the
-    exclusion items of its `plan`, and for dense and fused routers the embeddings the dense
-    router reads (words split, through the run's cache)."""
-    from harness.routers.exclusion_aware import ExclusionAware
-    if isinstance(router, ExclusionAware):
-        docs = router.plan.positive_docs
+def for_run(router: Router, scores: np.ndarray, queries: Sequence[str], docs: Sequence[str], plan, ctx) -> Signals:
+    """`compute` with a run's own inputs: the library's words as the router reads them
+    (`router.read_texts(docs)`, `docs` the router texts), the exclusion items of its `plan`, and
+    for a router that reads the encoder (dense, fused) the embeddings the dense router reads
+    (words split, through the run's cache)."""
     embed = None
-    if getattr(router, "kind", "") in ("dense", "fused"):
+    if router.needs_encoder:
         from harness.routers.dense import DenseRouter
         embed = DenseRouter(ctx).embed
     excluded = (list(plan.items), list(plan.owners), [bool(t) for t in plan.targets])
-    return compute(router, scores, queries, Lexicon(docs), excluded, embed)
+    return compute(router, scores, queries, Lexicon(router.read_texts(docs)), excluded, embed)

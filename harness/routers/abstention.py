@@ -3,11 +3,11 @@
 What is measured: a decision value per prompt (higher = more confident some skill fits); the
 router declines below a threshold set on the calibration prompts (the dev split) so that a
 stated share of in-scope prompts is kept. Three rules compute the decision value:
-  score    the router's top-1 score (for the fused hybrid, whose scores are min-max normalised
-           per prompt, the top-1 cosine of its dense half);
+  score    the router's top-1 score (for the fused hybrid, whose scores are a weighted sum of
+           its halves' z-scores per prompt, the top-1 cosine of its dense half);
   margin   top-1 minus top-2 of the router's scores;
   learned  a logistic regression, fitted on the calibration prompts (in-scope vs out-of-scope),
-           over signals of the score matrix and of the prompt's words (see `signals`).
+           over signals of the score matrix and of the prompt's words (see `abstain_signals`).
 """
 
 from __future__ import annotations

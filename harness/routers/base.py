@@ -10,7 +10,8 @@ import difflib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from types import MappingProxyType
+from typing import Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -20,7 +21,22 @@ SCORE_DECIMALS = 6
 
 
 class Router(Protocol):
-    name: str
+    """What the run, the abstention signals and the graph read of a router. The built-in
+    routers subclass it for the defaults below; a router registered from outside may too."""
+
+    name: str  # as results.json records it
+    kind: str  # "lexical", "dense", "fused" (a dense and a lexical half, see `parts`) or "command"
+    # Does routing with it load the sentence encoder? (the one question, asked by the run for
+    # truncation findings, by the graph for dense similarity and by `check` for its neighbours)
+    needs_encoder: bool = False
+    # A fused router's halves, by kind ("dense", "lexical"): their scores at its last `score`
+    # call, one column per skill; empty for a router of one kind.
+    parts: Mapping[str, np.ndarray] = MappingProxyType({})
+
+    def read_texts(self, docs: Sequence[str]) -> Sequence[str]:
+        """The skills' texts that `fit(docs)` fits on: `docs` itself, unless the router reads
+        others (an exclusion-aware router reads each skill's positive text)."""
+        return docs
 
     def config(self) -> dict: ...
 

@@ -36,11 +36,10 @@ from pathlib import Path
 
 from harness.base.errors import HarnessError
 from harness.routers.answer_cache import AnswerCache, answer_key, skills_digest
-from harness.routers.command_io import Procs, parse_answer, parse_batch, run_command
+from harness.routers.command_io import Procs, Reply, parse_answer, parse_batch, run_command
 
 PROTOCOL = 1
 Item = tuple[int, str, str]  # (index in the input, prompt id, prompt text)
-Outcome = tuple[tuple[str, ...] | None, str | None]  # (ranking, error)
 
 
 @dataclass(frozen=True)
@@ -89,6 +88,8 @@ class CommandRouter:
     """Routes by running `command` once per prompt (or batch) and repeat; see the module doc."""
 
     name = "command"
+    kind = "command"  # answers, not scores: not a score router (see harness.routers.base.Router)
+    needs_encoder = False
 
     def __init__(self, command: str, *, cache_dir: Path, timeout: float = 120.0, jobs: int = 2,
                  retries: int = 1, repeat: int = 1, shuffle: bool = True, batch: int = 1, seed: int = 0):
@@ -207,7 +208,7 @@ class CommandRouter:
         return out
 
     def _ask(self, call: _Call, items: list[Item], skills: list[tuple[str, str]], release: dict,
-             procs: Procs) -> dict[str, Outcome]:
+             procs: Procs) -> dict[str, Reply]:
         """One run of the command for `items`: prompt id -> (ranking, error)."""
         sent = [{"name": skills[i][0], "description": skills[i][1]} for i in call.order]
         if self.batch == 1:

@@ -14,7 +14,8 @@ import threading
 from collections import Counter
 
 QUOTE_CHARS = 80
-Outcome = tuple[tuple[str, ...] | None, str | None]  # (ranking, error)
+# one call's parsed reply for one prompt: (ranking, error); not results.outcome.Outcome
+Reply = tuple[tuple[str, ...] | None, str | None]
 
 
 def quote(text: str, limit: int = QUOTE_CHARS) -> str:
@@ -121,7 +122,7 @@ def _load(text: str) -> tuple[object, str | None]:
         return None, f"output is not JSON ({e.msg} at char {e.pos}): {quote(text)}"
 
 
-def check_ranking(value: list, names: set[str]) -> Outcome:
+def check_ranking(value: list, names: set[str]) -> Reply:
     """A list of distinct skill names of the library, as a tuple; else the reason it is not."""
     for v in value:
         if not isinstance(v, str):
@@ -134,7 +135,7 @@ def check_ranking(value: list, names: set[str]) -> Outcome:
     return tuple(value), None
 
 
-def parse_answer(text: str, names: set[str]) -> Outcome:
+def parse_answer(text: str, names: set[str]) -> Reply:
     """stdout of a one-prompt call: {"skills": [...]} (other keys are ignored)."""
     doc, error = _load(text)
     if error:
@@ -144,13 +145,13 @@ def parse_answer(text: str, names: set[str]) -> Outcome:
     return check_ranking(doc["skills"], names)
 
 
-def parse_batch(text: str, ids: list[str], names: set[str]) -> dict[str, Outcome]:
+def parse_batch(text: str, ids: list[str], names: set[str]) -> dict[str, Reply]:
     """stdout of a batch call: {"answers": [{"id", "skills"}...]}. A missing or repeated id
     is an error for that prompt; unreadable output or an unknown id, for the whole batch."""
     doc, error = _load(text)
     if not error and (not isinstance(doc, dict) or not isinstance(doc.get("answers"), list)):
         error = f'output is not {{"answers": [...]}}: {quote(text)}'
-    got: dict[str, Outcome] = {}
+    got: dict[str, Reply] = {}
     for item in [] if error else doc["answers"]:
         if not (isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("skills"), list)):
             error = f'an answer is not {{"id": "...", "skills": [...]}}: {quote(json.dumps(item))}'

@@ -6,14 +6,17 @@ from typing import Sequence
 
 import numpy as np
 
+from harness.routers.base import Router
 
-class DenseRouter:
+
+class DenseRouter(Router):
     name = "dense"
     kind = "dense"
+    needs_encoder = True
 
     def __init__(self, ctx, split: bool = True):
         self.ctx, self.split = ctx, split
-        self._docs = None
+        self.doc_vectors: np.ndarray | None = None  # the fitted texts' embeddings
 
     @property
     def encoder(self):
@@ -32,7 +35,7 @@ class DenseRouter:
         return self.ctx.cache.embed(self.encoder, texts)
 
     def fit(self, docs: Sequence[str]) -> None:
-        self._docs = self.embed(docs)
+        self.doc_vectors = self.embed(docs)
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
-        return self.embed(queries) @ self._docs.T
+        return self.embed(queries) @ self.doc_vectors.T

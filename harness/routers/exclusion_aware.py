@@ -16,12 +16,13 @@ hybrid 1.2 points of top-1 at release-2026-08-20; `benchmarks/tune_exclusions.py
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from harness.library.exclusions import as_read, parse_exclusions
 from harness.library.model import router_text
+from harness.routers.base import Router
 
 MODES = ("off", "strip", "reroute")
 STEP = 1e-3
@@ -49,8 +50,9 @@ class ExclusionPlan:
         return cls(tuple(docs), tuple(items), tuple(owners), tuple(targets))
 
 
-class ExclusionAware:
-    """A router wrapper; `name`, `model_info` and the score shape are the inner router's."""
+class ExclusionAware(Router):
+    """A router wrapper; `name`, `kind`, `model_info`, the encoder it needs, its halves and
+    the score shape are the inner router's; it reads each skill's positive text."""
 
     def __init__(self, inner, plan: ExclusionPlan, mode: str = "strip", gate: float = 0.9, floor: float = 0.5,
                  probe=None):
@@ -60,7 +62,7 @@ class ExclusionAware:
         if mode == "reroute" and probe is None:
             raise ValueError("exclusion mode 'reroute' needs a probe router to score the excluded items")
         self.inner, self.plan, self.mode, self.gate, self.floor, self.probe = inner, plan, mode, gate, floor, probe
-        self.name, self.kind = inner.name, getattr(inner, "kind", "")
+        self.name, self.kind = inner.name, inner.kind
 
     def config(self) -> dict:
         """The settings only: what the library's clauses hold goes to results.json's `fidelity`
@@ -74,8 +76,15 @@ class ExclusionAware:
         return self.inner.model_info()
 
     @property
-    def parts(self) -> dict:
-        return getattr(self.inner, "parts", {})
+    def needs_encoder(self) -> bool:
+        return self.inner.needs_encoder
+
+    @property
+    def parts(self) -> Mapping[str, np.ndarray]:
+        return self.inner.parts
+
+    def read_texts(self, docs: Sequence[str]) -> Sequence[str]:
+        return self.plan.positive_docs
 
     def fit(self, docs: Sequence[str]) -> None:
         """`docs` are ignored: the plan holds the positive texts the router must read."""

@@ -7,9 +7,10 @@ from typing import Sequence
 import numpy as np
 
 from harness.base.textproc import TOKEN_PATTERN  # noqa: F401  (re-exported)
+from harness.routers.base import Router
 
 
-class TfidfRouter:
+class TfidfRouter(Router):
     name = "tfidf"
     kind = "lexical"
 
@@ -31,7 +32,7 @@ class TfidfRouter:
         return self._space.similarities(queries)
 
 
-class BM25Router:
+class BM25Router(Router):
     """Okapi BM25; each distinct query term counts once. Pure numpy over the shared analyzer
     (harness.base.textproc), so routing with it never imports scikit-learn."""
 

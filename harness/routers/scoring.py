@@ -4,12 +4,13 @@ as options) and the external command router (with repeats)."""
 from __future__ import annotations
 
 import time
+from typing import Sequence
 
 import numpy as np
 
 from harness.base.errors import HarnessError
 from harness.results.outcome import Outcome, from_trials
-from harness.routers import rank
+from harness.routers import ROUTERS, rank
 
 COMMAND_PREFIX = "command:"
 TOP_K = 10
@@ -66,6 +67,15 @@ class Scoring:
         ab = Abstainer.calibrate(spec, cal_sig, cal_in)
         decisions = ab.decision(sig.take(slice(0, n)))
         return decisions < ab.threshold, decisions, ab.describe(cal_sig, cal_in)
+
+
+def needs_encoder(routers: Sequence[str], ctx=None) -> bool:
+    """Does routing with any of these routers load the sentence encoder? Each says so itself
+    (`Router.needs_encoder`; building one to ask loads nothing). `routers`: registry names,
+    `command:` specs or the names results.json records; one the registry does not know (the
+    command router) reads none."""
+    known = set(ROUTERS.names())
+    return any(r in known and ROUTERS.get(r)(ctx).needs_encoder for r in routers)
 
 
 def command_router(spec: str, cfg):

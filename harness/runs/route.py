@@ -17,13 +17,14 @@ from harness.library.model import Library, router_text, sha256_text
 from harness.library.lint import truncation_findings
 from harness.library.listing import ListingBudget
 from harness.metrics.perskill import confusion, per_skill
+from harness.metrics.repeats import trial_summary
 from harness.metrics.summary import correct_for, round6, summarize
-from harness.results.outcome import Outcome, trial_summary
+from harness.results.outcome import Outcome
 from harness.routers import BUILTIN, ROUTERS, RouterContext
-from harness.routers.scoring import COMMAND_PREFIX, TOP_K, Scoring, command_failures, command_outcomes, command_router
+from harness.routers.scoring import (COMMAND_PREFIX, TOP_K, Scoring, command_failures, command_outcomes, command_router,
+                                     needs_encoder)
 
 SCHEMA_VERSION = 1
-FIELDS = ("both", "name", "description")
 
 
 @dataclass
@@ -66,8 +67,9 @@ class RunResult:
     failures: dict[str, dict] = field(default_factory=dict)  # router -> failed asks (scoring.command_failures)
 
     def encoder(self):
-        """The run's encoder and embedding cache, when a dense router ran (else None, None)."""
-        used = any(r["model"] for r in self.results["routers"])
+        """The run's encoder and embedding cache, when a router that reads it ran (else None, None).
+        (`needs_encoder` of the routers results.json names)."""
+        used = needs_encoder([r["name"] for r in self.results["routers"]], self.context)
         return (self.context.encoder(), self.context.cache) if used and self.context else (None, None)
 
 
@@ -99,7 +101,7 @@ def known_names(library: Library, cfg: RunConfig) -> set[str]:
     return names
 
 
-def _docs(library: Library, cfg: RunConfig) -> tuple[list[str], list[str], dict | None]:
+def router_docs(library: Library, cfg: RunConfig) -> tuple[list[str], list[str], dict | None]:
     """The skills' descriptions as listed (after any --listing-budget) and the router texts."""
     descriptions = [s.description for s in library.skills]
     listing = None
@@ -119,10 +121,10 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
     scoped = scope(evalset, present)
     prompts = scoped.prompts
     names = library.names
-    descriptions, docs, listing = _docs(library, cfg)
+    descriptions, docs, listing = router_docs(library, cfg)
     ctx = ctx or RouterContext(cfg.cache_dir, cfg.model)
     findings = list(library.findings)
-    if any(n in ("dense", "hybrid") for n in cfg.routers) and names:
+    if names and needs_encoder(cfg.routers, ctx):
         findings += truncation_findings(ctx.encoder(), [(s.text(cfg.fields), s.path, 0, s.name) for s in library.skills])
     cal, cal_set = None, calibration if calibration is not None else evalset
     if cfg.abstain is not None:
@@ -158,7 +160,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
             names, [p.expected for p, _ in answered], selected).items()}
         conf[router.name] = confusion([p.expected for p, _ in answered], selected)
     timings["total_s"] = round(time.perf_counter() - t0, 3)
-    if names and any(n in ("dense", "hybrid") for n in cfg.routers):
+    if names and needs_encoder(cfg.routers, ctx):
         timings["embedding_cache"] = {"hits": ctx.cache.hits, "misses": ctx.cache.misses}
     results = {
         "schema_version": SCHEMA_VERSION,

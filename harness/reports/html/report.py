@@ -11,9 +11,9 @@ from harness.base.errors import HarnessError
 from harness.reports.html.assets import CSS, JS
 from harness.reports.html.plots import confusion_heatmap
 from harness.reports.html.safe import script_json, svg_img, text as t
+from harness.reports.format import ci, false_trigger, kind_rows, pct
 from harness.reports.html.sections import (abstention_section, collisions_section, compare_section, findings_section,
-                                   history_section, num, orphans_section, pct, section, skills_section, table)
-from harness.reports.markdown import false_trigger, kind_rows
+                                   history_section, num, orphans_section, section, skills_section, table)
 
 
 def _read(path: Path, required=True):
@@ -50,8 +50,7 @@ def build_html(results_dir: str, compare: dict | None = None, history_dir: str |
     negatives = bool(ev.get("negative"))
     rows = []
     for name, m in res["metrics"].items():
-        ci = lambda k: f" [{pct(m[k][0])}, {pct(m[k][1])}]" if m.get(k) else ""  # noqa: E731
-        rows.append([t(name), num(pct(m["top1"]) + ci("top1_ci")), num(pct(m["recall_at_3"]) + ci("recall_at_3_ci")),
+        rows.append([t(name), num(pct(m["top1"]) + ci(m.get("top1_ci"))), num(pct(m["recall_at_3"]) + ci(m.get("recall_at_3_ci"))),
                      num(pct(m["recall_at_5"])), num(pct(m["mrr_at_10"])), num(pct(m["top1_lenient"])), num(pct(m["oos_false_route"]))]
                     + ([num(false_trigger(m))] if negatives else []))
     parts.append(section("metrics", "Metrics (in-scope prompts, 95 % bootstrap intervals)", table(

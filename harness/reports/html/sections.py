@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from harness.reports.html.safe import svg_img, text as t
-from harness.reports.markdown import ABSTENTION_COLUMNS, abstention, pct
+from harness.reports.format import ABSTENTION_COLUMNS, abstention, pct
 
 NOT_COMPUTED = "not computed (run without --no-graph)"
 
