@@ -16,7 +16,6 @@ class Session:
     def __init__(self, args, root: str, cache_dir: Path, snap, head_files: dict, base_files: dict):
         from harness.library.loader import build_library
         from harness.library.yaml_store import YamlStore
-        from harness.routers import ROUTERS
         from harness.routers.base import RouterContext
         self.args, self.root, self.cache_dir = args, root, cache_dir
         self.head_files, self.base_files = head_files, base_files
@@ -40,7 +39,8 @@ class Session:
             from harness.encoders.numpy_forward import FastEncoder
             self.encoder = FastEncoder(self.encoder)
         self.ctx.use_encoder(self.encoder)
-        self.uses_model = any(ROUTERS.get(r)(self.ctx).model_info()[0] for r in self.routers if not r.startswith("command:"))
+        from harness.routers.scoring import needs_encoder
+        self.uses_model = needs_encoder(self.routers, self.ctx)
 
     def config(self):
         from harness.runs.route import RunConfig
