@@ -14,6 +14,10 @@ from pathlib import Path
 from harness.base.errors import HarnessError
 
 MARKERS = ("results.json", "compare.json", "history.json", "check.json")
+# Run once an output folder has been swapped in, before a signal held off during the swap can land.
+# The command-line entry point registers one that ignores SIGINT/SIGTERM from then on: the outputs
+# are whole and new, so the command must not then exit 130 ("--out left as it was").
+AFTER_COMMIT: list = []
 
 
 def check_out_dir(out: Path) -> None:
@@ -40,6 +44,8 @@ def atomic_dir(out: Path):
                 old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
                 os.rename(out, old / "x")
             os.rename(tmp, out)
+            for hook in AFTER_COMMIT:
+                hook()
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         if old is not None:

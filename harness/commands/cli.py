@@ -117,12 +117,23 @@ class _ClosedPipeSafe:
         return getattr(self._stream, name)
 
 
+def _ignore_signals() -> None:
+    import signal
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     entry = argv is None  # the process's entry point (not a call from a library or a test)
     argv = sys.argv[1:] if argv is None else argv
     if entry:
+        from harness.base.atomic import AFTER_COMMIT
         sys.stdout = _ClosedPipeSafe(sys.stdout)
+        AFTER_COMMIT.append(_ignore_signals)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed one usage line
@@ -161,8 +172,4 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     finally:
         if entry:  # the work is done (or cleaned up): a signal from now on changes nothing
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                signal.signal(signal.SIGTERM, signal.SIG_IGN)
-            except ValueError:
-                pass
+            _ignore_signals()

@@ -31,12 +31,12 @@ class Neighbours:
             self._sims = self.terms.similarity()
         return self._sims[i]
 
-    def nearest(self, name: str, k: int = 5) -> list[dict]:
-        """The k skills nearest `name`, each with the distinctive terms both texts share."""
+    def nearest(self, name: str, count: int = 5) -> list[dict]:
+        """The `count` skills nearest `name`, each with the distinctive terms both texts share."""
         names = self.names
         if name not in names or len(names) < 2:
             return []
         sims = self._similarity(names.index(name))
-        order = [j for j in np.lexsort((np.arange(len(names)), -np.round(sims, 6))) if names[j] != name][:k]
+        order = [j for j in np.lexsort((np.arange(len(names)), -np.round(sims, 6))) if names[j] != name][:count]
         return [{"skill": names[j], "similarity": round(float(sims[j]), 4),
                  "shared_terms": [t for t, _ in self.terms.shared(name, names[j], 5)]} for j in order]

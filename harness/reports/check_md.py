@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from harness.metrics.paired import format_p
-from harness.reports.markdown import pct
+from harness.reports.format import pct
 
 
 def esc(text) -> str:
