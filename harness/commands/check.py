@@ -136,13 +136,13 @@ def what_if(name: str, base, head, prompts: dict[str, str], router: str) -> dict
     wins, loses, steals = [], [], []
     for pid in sorted(set(b) & set(h)):
         x, y = b[pid], h[pid]
-        exp = y["expected"]
-        if name in exp and not x["correct"] and y["correct"]:
-            wins.append({"id": pid, "prompt": prompts.get(pid, ""), "was": x["selected"]})
-        elif name in exp and x["correct"] and not y["correct"]:
-            loses.append({"id": pid, "prompt": prompts.get(pid, ""), "now": y["selected"]})
-        elif y["selected"] == name and x["selected"] != name and name not in exp:
-            steals.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (exp or ["(out-of-scope)"])[0], "was": x["selected"]})
+        exp = y.expected
+        if name in exp and not x.correct and y.correct:
+            wins.append({"id": pid, "prompt": prompts.get(pid, ""), "was": x.selected})
+        elif name in exp and x.correct and not y.correct:
+            loses.append({"id": pid, "prompt": prompts.get(pid, ""), "now": y.selected})
+        elif y.selected == name and x.selected != name and name not in exp:
+            steals.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (exp or ["(out-of-scope)"])[0], "was": x.selected})
     return {"wins": wins, "loses": loses, "steals": steals}
 
 
@@ -150,11 +150,11 @@ def as_is(name: str, run, prompts: dict[str, str], router: str) -> dict:
     """With no base to compare with: the skill's prompts it wins and loses, and others' it takes, as routed now."""
     wins, loses, takes = [], [], []
     for pid, y in sorted(run.records[router].items()):
-        if name in y["expected"]:
-            (wins if y["correct"] else loses).append({"id": pid, "prompt": prompts.get(pid, ""), "now": y["selected"]})
-        elif y["selected"] == name:
-            takes.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (y["expected"] or ["(out-of-scope)"])[0]})
-    m = run.results["metrics"][router]
+        if name in y.expected:
+            (wins if y.correct else loses).append({"id": pid, "prompt": prompts.get(pid, ""), "now": y.selected})
+        elif y.selected == name:
+            takes.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (y.expected or ["(out-of-scope)"])[0]})
+    m = run.results.metrics[router]
     return {"router": router, "top1": m["top1"], "recall_at_3": m["recall_at_3"], "wins": wins, "loses": loses, "takes": takes}
 
 
@@ -171,7 +171,7 @@ def run_check(args) -> dict:
     from harness.library.lint import lint_text
     from harness.routers import ROUTERS
     from harness.routers.base import RouterContext, shared_encoder
-    from harness.runs.route import RunConfig
+    from harness.runs.config import Inputs, Routing, RunConfig
     path = Path(args.path)
     if not path.is_file():
         raise HarnessError(f"{path}: no such file")
@@ -216,9 +216,9 @@ def run_check(args) -> dict:
     routers = args.router or ["hybrid"]
     if not args.eval_set:
         report["note"] = "no --eval-set: lint and neighbours only"
-    cfg = RunConfig(library=root, eval_sets=args.eval_set or [], routers=routers, cache_dir=cache_dir, model=args.model,
-                    fields=args.fields, invalid_frontmatter=mode, intervals=False,
-                    exclusions=args.exclusions)
+    cfg = RunConfig(Inputs(root, args.eval_set or [], invalid_frontmatter=mode),
+                    Routing(routers, model=args.model, fields=args.fields, exclusions=args.exclusions),
+                    intervals=False, cache_dir=cache_dir)
     uses_model = any(ROUTERS.get(r)(ctx).model_info()[0] for r in routers if not r.startswith("command:"))
     report["neighbours"] = neighbours(name, head_lib, *((encoder, ctx.cache) if uses_model else (None, None)), args.fields,
                                       args.exclusions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.graph.signals import pair_stats, support
+from harness.results.schema import Record
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Thresholds:
     duplicate: float = 0.95      # descriptions this similar collide whatever the prompts say
 
 
-def find_collisions(records: list[dict], routers: list[str], default: str, prompts: dict[str, str],
+def find_collisions(records: list[Record], routers: list[str], default: str, prompts: dict[str, str],
                     terms, excludes: dict[tuple[str, str], list[str]], th: Thresholds = Thresholds(),
                     similar: dict[tuple[str, str], float] | None = None, exclusions: str = "off") -> list[dict]:
     """Pairs flagged by routing (steals, near misses) or by near-identical descriptions.
