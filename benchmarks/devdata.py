@@ -11,7 +11,8 @@ from harness.encoders.cache import default_cache_dir
 from harness.evalsets.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers.base import RouterContext
-from harness.runs.route import RunConfig, router_docs
+from harness.runs.config import Routing
+from harness.runs.route import router_docs
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLE = REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle"
@@ -23,7 +24,7 @@ class DevData:
     prompts: list           # in-scope prompts of the split (harness.evalsets.evalset.Prompt)
     descriptions: list[str]
     docs: list[str]         # the router texts
-    cfg: RunConfig
+    cfg: Routing            # how the run routes (defaults): fields, exclusions
     ctx: RouterContext
 
     @property
@@ -37,6 +38,6 @@ def load(release: str, split: str = "dev") -> DevData:
     lib = load_library(spec, cache)
     full = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
     prompts = [p for p in scope(full.select(split), set(lib.names)).prompts if p.in_scope]
-    cfg = RunConfig(library=spec, eval_sets=[], cache_dir=cache)
+    cfg = Routing()
     descriptions, docs, _ = router_docs(lib, cfg)
     return DevData(lib, prompts, descriptions, docs, cfg, RouterContext(cache, None))

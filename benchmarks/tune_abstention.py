@@ -20,7 +20,8 @@ from harness.evalsets.evalset import load_eval_sets, scope
 from harness.library.loader import load_library
 from harness.routers import ROUTERS
 from harness.routers.base import RouterContext
-from harness.runs.route import RunConfig, router_docs
+from harness.runs.config import Routing
+from harness.runs.route import router_docs
 from harness.routers.abstain_signals import Lexicon, Signals, for_run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,14 +75,14 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--router", default="hybrid")
     ap.add_argument("--ablate", action="store_true", help="also the learned rule without each signal")
-    ap.add_argument("--exclusions", choices=("off", "strip", "reroute"), default=RunConfig.exclusions)
+    ap.add_argument("--exclusions", choices=("off", "strip", "reroute"), default=Routing.exclusions)
     args = ap.parse_args()
     cache = default_cache_dir()
     spec = f"{os.path.relpath(BUNDLE)}@{args.release}"
     lib = load_library(spec, cache)
     full = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
     prompts = [p for p in scope(full.select("dev"), set(lib.names)).prompts if not p.negative_only]
-    cfg = RunConfig(library=spec, eval_sets=[], cache_dir=cache)
+    cfg = Routing()
     descriptions, docs, _ = router_docs(lib, cfg)
     ctx = RouterContext(cache, None)
     texts = [p.prompt for p in prompts]

@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# every results.json and per-prompt record the suite makes the harness write (in this process or a
+# child) is checked against `skill-harness schema results` before it is written (harness.results.io)
+os.environ["SKILL_HARNESS_VALIDATE_RESULTS"] = "1"
 BUNDLE = (REPO.parent / "shared" / "skill-libraries" / "agent-toolkit-for-aws.bundle")
 RELEASES = ("release-2026-05-04", "release-2026-06-26", "release-2026-07-10", "release-2026-07-23", "release-2026-08-20")
 
@@ -78,3 +81,27 @@ def pytest_terminal_summary(terminalreporter):
         f"hostile corpus: {total} cases, {len(SUMMARY['ok'])} exited 0 with findings, {len(SUMMARY['exit2'])} exited 2, "
         f"{len(SUMMARY['skipped'])} skipped, {len(SUMMARY['crashed'])} crashed, {len(SUMMARY['leaked'])} leaked; "
         f"slowest {slow[0]:.1f} s ({slow[1]})")
+
+
+def record(pid: str, expected: list[str], selected: str | None, top: list | None = None, router: str = "hybrid", **kw):
+    """A per-prompt record (harness.results.schema.Record) for tests that build runs by hand:
+    in scope when it expects a skill; `correct` unless given: the selection is expected."""
+    from harness.results.schema import Record
+    doc = {"id": pid, "router": router, "kind": "direct", "split": "test", "expected": list(expected), "acceptable": [],
+           "in_scope": bool(expected), "selected": selected, "correct": selected in expected,
+           "acceptable_hit": False, "margin": 0.0, "abstained": False, "confidence": None, "error": None,
+           "top": [[selected, 0.9]] if top is None else top}
+    doc.update(kw)
+    return Record.from_dict(doc)
+
+
+def results(routers=("hybrid",), **kw):
+    """A results document (harness.results.schema.Results) with no measures, for hand-built runs."""
+    from harness.results.schema import Results, default_router
+    doc = {"library": {"source": "x", "ref": None, "commit": None, "content_sha256": "0", "skills": 2},
+           "eval_set": {"sha256": "e", "split": "all", "successors": {}},
+           "routers": [{"name": r, "config": {}, "model": None, "model_sha256": None} for r in routers],
+           "metrics": {}, "per_kind": {}, "per_skill": {r: {} for r in routers}, "confusion": {}, "skills": {},
+           "findings": [], "default_router": default_router(list(routers))}
+    doc.update(kw)
+    return Results.from_dict({"schema_version": 2, **doc})

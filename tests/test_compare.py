@@ -8,7 +8,7 @@ import sys
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import REPO
+from conftest import REPO, record, results
 from harness.compare.diff import compare
 from harness.compare.load import RunDir
 from harness.compare.policy import evaluate, parse_policy
@@ -84,14 +84,9 @@ def test_mcnemar_by_hand():
 
 
 def fake_run(correct: dict[str, bool], seed=0):
-    recs = {pid: {"id": pid, "router": "hybrid", "kind": "direct", "in_scope": True, "expected": ["a"], "acceptable": [],
-                  "selected": "a" if ok else "b", "correct": ok, "top": [["a", 0.9], ["b", 0.5]] if ok else [["b", 0.9], ["a", 0.5]]}
+    recs = {pid: record(pid, ["a"], "a" if ok else "b", [["a", 0.9], ["b", 0.5]] if ok else [["b", 0.9], ["a", 0.5]])
             for pid, ok in correct.items()}
-    res = {"library": {"source": "x", "ref": None, "commit": None, "content_sha256": "0", "skills": 2},
-           "eval_set": {"sha256": "e", "split": "all", "successors": {}}, "seed": seed, "fields": "both",
-           "routers": [{"name": "hybrid", "config": {}, "model": None, "model_sha256": None}],
-           "per_skill": {"hybrid": {}}, "skills": {}}
-    return RunDir("x", res, {"hybrid": recs}, [], {})
+    return RunDir("x", results(seed=seed), {"hybrid": recs}, [], {})
 
 
 @settings(max_examples=60, deadline=None)
@@ -126,7 +121,7 @@ def test_every_ranking_measure_is_compared_and_gated_by_its_short_name():
 
 def test_walls_name_every_difference():
     a, b = fake_run({"p": True}), fake_run({"p": True}, seed=3)
-    b.results["fields"] = "name"
+    b.results.fields = "name"
     with pytest.raises(HarnessError) as exc:
         check_walls(a, b, set())
     assert "[fields]" in str(exc.value) and "[seed]" in str(exc.value)
@@ -136,24 +131,24 @@ def test_walls_name_every_difference():
 def test_walls_tell_labels_from_prompts():
     a, b = fake_run({"p": True}), fake_run({"p": True})
     for run, labels in ((a, "L1"), (b, "L2")):
-        run.results["eval_set"].update(prompts_sha256="P", labels_sha256=labels, sha256=labels)
+        run.results.eval_set.update(prompts_sha256="P", labels_sha256=labels, sha256=labels)
     with pytest.raises(HarnessError) as exc:
         check_walls(a, b, set())
     assert "[labels] labels digest L1 vs L2" in str(exc.value) and "[eval-set]" not in str(exc.value)
     assert set(check_walls(a, b, {"labels"})) == {"labels"}
-    b.results["eval_set"]["prompts_sha256"] = "Q"
+    b.results.eval_set["prompts_sha256"] = "Q"
     with pytest.raises(HarnessError, match=r"\[eval-set\]"):
         check_walls(a, b, {"labels"})
 
 
 def test_walls_refuse_other_fidelity_options():
     a, b = fake_run({"p": True}), fake_run({"p": True})
-    b.results["fidelity"] = {"exclusions": "off", "listing": None,
+    b.results.fidelity = {"exclusions": "off", "listing": None,
                              "abstention": {"keep": 0.95, "rule": "learned", "calibration": {"sha256": "C"}}}
     with pytest.raises(HarnessError, match=r"\[fidelity\] fidelity options differ: abstention None vs \[0.95, 'learned', 'C'\]"):
         check_walls(a, b, set())
     assert set(check_walls(a, b, {"fidelity"})) == {"fidelity"}
-    a.results["fidelity"] = dict(b.results["fidelity"])
+    a.results.fidelity = dict(b.results.fidelity)
     assert check_walls(a, b, set()) == {}
 
 
@@ -161,8 +156,8 @@ def test_walls_refuse_other_fidelity_options():
 
 def test_walls_name_the_differing_key_and_both_values():
     a, b = fake_run({"p": True}), fake_run({"p": True})
-    a.results["routers"][0]["config"] = {"lexical": "bm25", "weight": 0.7, "dense_config": {"max_tokens": 256}}
-    b.results["routers"][0]["config"] = {"lexical": "bm25", "weight": 0.6, "dense_config": {"max_tokens": 128}}
+    a.results.routers[0]["config"] = {"lexical": "bm25", "weight": 0.7, "dense_config": {"max_tokens": 256}}
+    b.results.routers[0]["config"] = {"lexical": "bm25", "weight": 0.6, "dense_config": {"max_tokens": 128}}
     with pytest.raises(HarnessError) as exc:
         check_walls(a, b, set())
     assert "[routers] router configuration differs: hybrid.dense_config.max_tokens 256 vs 128, hybrid.weight 0.7 vs 0.6 " \
@@ -211,12 +206,9 @@ def test_a_tiny_p_is_stored_with_its_digits_and_printed_in_scientific_notation()
 
 def _run(skills: dict[str, str], recs: dict[str, tuple[str, str, str]]) -> RunDir:
     """skills: name -> description digest; recs: id -> (expected, selected at this side)."""
-    records = {pid: {"id": pid, "router": "hybrid", "kind": "direct", "in_scope": True, "expected": [exp], "acceptable": [],
-                     "selected": sel, "correct": sel == exp, "top": [[sel, 0.9]]} for pid, (exp, sel) in recs.items()}
-    res = {"library": {"source": "x", "ref": None, "commit": None, "content_sha256": "0", "skills": len(skills)},
-           "eval_set": {"sha256": "e", "split": "all", "successors": {}}, "seed": 0, "fields": "both",
-           "routers": [{"name": "hybrid", "config": {}, "model": None, "model_sha256": None}], "per_skill": {"hybrid": {}},
-           "skills": {n: {"path": f"skills/{n}/SKILL.md", "description_sha256": d} for n, d in skills.items()}}
+    records = {pid: record(pid, [exp], sel) for pid, (exp, sel) in recs.items()}
+    res = results(skills={n: {"path": f"skills/{n}/SKILL.md", "description_sha256": d} for n, d in skills.items()})
+    res.library["skills"] = len(skills)
     return RunDir("x", res, {"hybrid": records}, [], {})
 
 
@@ -242,7 +234,7 @@ def test_every_broken_cause_is_documented_and_reachable():
 def test_a_rule_with_no_prompt_to_read_is_refused():
     from harness.compare.policy import require_prompts
     a = fake_run({"p": True})
-    a.records["hybrid"]["p"]["in_scope"] = False
+    a.records["hybrid"]["p"].in_scope = False
     cmp = compare(a, a, 0, {})
     assert cmp["routers"]["hybrid"]["paired"] == 0 and evaluate(parse_policy("top1-drop>0"), cmp, "hybrid") == []
     with pytest.raises(HarnessError, match=r"^--fail-on top1-drop>0,new-collision: every rule needs routed prompts"):

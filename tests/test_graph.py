@@ -7,13 +7,14 @@ import networkx as nx
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from conftest import REPO
+from conftest import REPO, record
 from harness.evalsets.evalset import EvalSet, Prompt, load_eval_sets
 from harness.graph.build import build_graph
 from harness.graph.export import graph_files
 from harness.library.loader import build_library, load_library
 from harness.library.source import Snapshot
-from harness.runs.route import RunConfig, route
+from harness.runs.config import Inputs, Routing, RunConfig
+from harness.runs.route import route
 
 EXAMPLE_EVAL = str(REPO / "eval_sets" / "example")
 
@@ -23,7 +24,7 @@ def example_graphs(cache_dir):
     out = {}
     for v in ("v1", "v2"):
         lib = load_library(str(REPO / "skills" / "example" / v), cache_dir)
-        cfg = RunConfig(library=v, eval_sets=[EXAMPLE_EVAL], cache_dir=cache_dir)
+        cfg = RunConfig(Inputs(v, [EXAMPLE_EVAL]), cache_dir=cache_dir)
         res = route(cfg, lib, load_eval_sets([EXAMPLE_EVAL]))
         enc, cache = res.encoder()
         out[v] = build_graph(res, lib, prompts=res.prompts, encoder=enc, cache=cache)
@@ -127,7 +128,7 @@ def test_exports_load_and_are_deterministic(example_graphs):
 def test_real_release_graphml_node_counts(bundle, cache_dir, release, nodes):
     lib = load_library(f"{bundle}@{release}", cache_dir)
     ev = load_eval_sets([str(REPO / "eval_sets" / "agent-toolkit-for-aws")])
-    res = route(RunConfig(library=release, eval_sets=[], routers=["bm25"], cache_dir=cache_dir), lib, ev)
+    res = route(RunConfig(Inputs(release, []), Routing(["bm25"]), cache_dir=cache_dir), lib, ev)
     g = nx.read_graphml(io.BytesIO(graph_files(build_graph(res, lib, prompts=res.prompts))["graph.graphml"].encode()))
     assert g.number_of_nodes() == nodes
 
@@ -142,7 +143,7 @@ def lib_of(skills):
 
 
 def graph_of(skills, prompts):
-    cfg = RunConfig(library="mem", eval_sets=["mem"], routers=["tfidf", "bm25"], fields="description")
+    cfg = RunConfig(Inputs("mem", ["mem"]), Routing(["tfidf", "bm25"], fields="description"))
     lib = lib_of(skills)
     res = route(cfg, lib, EvalSet(["mem"], prompts))
     return build_graph(res, lib, prompts=res.prompts)
@@ -197,8 +198,7 @@ def test_an_exact_duplicate_description_collides(world):
 
 
 def _rec(pid, router, expected, selected, top, abstained=False):
-    return {"id": pid, "router": router, "in_scope": True, "expected": [expected], "acceptable": [],
-            "selected": selected, "abstained": abstained, "top": top}
+    return record(pid, [expected], selected, top, router, abstained=abstained)
 
 
 def test_an_abstained_prompt_is_a_miss_not_a_steal_by_no_skill():

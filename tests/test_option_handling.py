@@ -13,7 +13,7 @@ from harness.commands.config import graph_options, run_config
 from harness.commands.parser import build_parser
 from harness.commands.options import DEFAULTS
 from harness.commands.pipeline import GraphOptions
-from harness.runs.route import RunConfig
+from harness.runs.config import Inputs, RunConfig
 
 SKILLS = {"alpha-deploy": "Deploy a service to production with the release pipeline.",
           "beta-rollback": "Roll back a failed deployment to the previous release.",
@@ -181,11 +181,10 @@ def test_defaults_are_filled_in_one_place_and_match_the_core():
     """Nothing given: the run and graph options equal the core's own defaults (RunConfig, GraphOptions)."""
     args = build_parser().parse_args(["run"])
     assert all(getattr(args, k) is None for k in DEFAULTS)  # argparse leaves them unset
-    cfg, core = run_config(args), RunConfig(library="x", eval_sets=[])
-    for k in ("split", "fields", "invalid_frontmatter", "seed", "exclusions", "abstain_rule", "router_timeout",
-              "router_jobs", "router_retries", "router_batch", "repeat", "max_skill_bytes", "max_prompt_chars",
-              "max_eval_bytes", "shuffle"):
-        assert getattr(cfg, k) == getattr(core, k), k
+    cfg, core = run_config(args), RunConfig(Inputs("x", []))
+    assert cfg.routing == core.routing and cfg.command == core.command and cfg.limits == core.limits
+    assert (cfg.inputs.split, cfg.inputs.invalid_frontmatter, cfg.seed) == (core.inputs.split, core.inputs.invalid_frontmatter,
+                                                                             core.seed)
     assert graph_options(args) == GraphOptions()
     assert args.given_options == set()
 

@@ -101,15 +101,16 @@ def test_a_registered_router_that_reads_the_encoder_gets_its_truncation_findings
     """The run asks the router (`needs_encoder`), not its name: a router registered under another
     name that embeds skills gets what the dense router gets."""
     from harness.routers.dense import DenseRouter
-    from harness.runs.route import RunConfig, execute
+    from harness.runs.config import Inputs, Routing, RunConfig
+    from harness.runs.route import execute
 
     class Embedder(DenseRouter):
         name = "embedder"
 
     monkeypatch.setitem(ROUTERS._items, "embedder", lambda ctx: Embedder(ctx))
-    cfg = RunConfig(library="skills/example/v2", eval_sets=["eval_sets/example"], routers=["embedder"], cache_dir=cache_dir)
+    cfg = RunConfig(Inputs("skills/example/v2", ["eval_sets/example"]), Routing(["embedder"]), cache_dir=cache_dir)
     result = execute(cfg)
-    assert "description-truncated" in {f["code"] for f in result.results["findings"]}   # the example has one
+    assert "description-truncated" in {f["code"] for f in result.results.findings}   # the example has one
     assert "embedding_cache" in result.timings
     assert result.encoder()[0] is not None
 

@@ -6,7 +6,8 @@ from hypothesis import assume, given, settings, strategies as st
 from harness.evalsets.evalset import EvalSet, Prompt
 from harness.library.loader import build_library
 from harness.library.source import Snapshot
-from harness.runs.route import RunConfig, route
+from harness.runs.config import Inputs, Routing, RunConfig
+from harness.runs.route import route
 
 WORDS = ["deploy", "cache", "secret", "rotate", "backup", "schema", "index", "alert", "queue", "token",
          "bucket", "image", "build", "test", "metric", "trace", "lambda", "table", "stream", "vpc"]
@@ -32,9 +33,9 @@ def worlds(draw):
 
 
 def metrics(skills, prompts, fields="both"):
-    cfg = RunConfig(library="mem", eval_sets=["mem"], routers=["tfidf", "bm25"], fields=fields)
+    cfg = RunConfig(Inputs("mem", ["mem"]), Routing(["tfidf", "bm25"], fields=fields))
     res = route(cfg, library(skills), EvalSet(["mem"], prompts)).results
-    return res["metrics"], res["per_kind"]
+    return res.metrics, res.per_kind
 
 
 @settings(max_examples=60, deadline=None)
@@ -68,13 +69,13 @@ def test_records_by_hand():
     skills = [("alpha", "rotate secret token"), ("beta", "deploy image build")]
     prompts = [Prompt("a", "rotate the token", ("alpha",)), Prompt("b", "build and deploy", ("alpha",)),
                Prompt("c", "weather today", ())]
-    cfg = RunConfig(library="mem", eval_sets=["mem"], routers=["bm25"])
+    cfg = RunConfig(Inputs("mem", ["mem"]), Routing(["bm25"]))
     out = route(cfg, library(skills), EvalSet(["mem"], prompts))
-    m = out.results["metrics"]["bm25"]
+    m = out.results.metrics["bm25"]
     assert (m["top1"], m["recall_at_3"], m["mrr_at_10"], m["oos_false_route"]) == (0.5, 1.0, 0.75, 1.0)
-    rec = {r["id"]: r for r in out.records}
-    assert rec["a"]["selected"] == "alpha" and rec["a"]["correct"]
-    assert rec["b"]["selected"] == "beta" and not rec["b"]["correct"]
-    assert rec["c"]["correct"] is False and rec["c"]["in_scope"] is False
-    assert out.results["confusion"]["bm25"] == [{"expected": "alpha", "selected": "beta", "count": 1}]
-    assert rec["a"]["margin"] == round(rec["a"]["top"][0][1] - rec["a"]["top"][1][1], 6)
+    rec = {r.id: r for r in out.records}
+    assert rec["a"].selected == "alpha" and rec["a"].correct
+    assert rec["b"].selected == "beta" and not rec["b"].correct
+    assert rec["c"].correct is False and rec["c"].in_scope is False
+    assert out.results.confusion["bm25"] == [{"expected": "alpha", "selected": "beta", "count": 1}]
+    assert rec["a"].margin == round(rec["a"].top[0][1] - rec["a"].top[1][1], 6)

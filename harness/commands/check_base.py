@@ -14,10 +14,12 @@ from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
+from harness.base.errors import HarnessError
 from harness.compare.load import RunDir
+from harness.results.schema import Record, Results
 
 KEEP = 8  # remembered bases (the most recent by modification time)
-FORMAT = 1
+FORMAT = 2  # 2: results and records as harness.results.schema writes them
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +39,8 @@ def base_key(files: dict[str, bytes], evalset_sha256: str, cfg, model_sha256: st
 
     from harness import __version__
     h = hashlib.sha256()
-    cfg_doc = {k: v for k, v in asdict(cfg).items() if k not in ("cache_dir", "library")}
+    cfg_doc = {k: v for k, v in asdict(cfg).items() if k != "cache_dir"}
+    cfg_doc["inputs"] = {k: v for k, v in cfg_doc["inputs"].items() if k != "library"}
     h.update(json.dumps([FORMAT, __version__, code_digest(), yaml.__version__, evalset_sha256, model_sha256, cfg_doc],
                         sort_keys=True, default=str).encode())
     for path in sorted(files):
@@ -55,15 +58,18 @@ def load_base(cache_dir: Path, key: str) -> RunDir | None:
         doc = json.loads(_path(cache_dir, key).read_text(encoding="utf-8"))
         if doc.get("key") != key:
             return None
-        return RunDir("base", doc["results"], doc["records"], doc["collisions"], doc["orphans"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        records = {router: {pid: Record.from_dict(r) for pid, r in recs.items()} for router, recs in doc["records"].items()}
+        return RunDir("base", Results.from_dict(doc["results"]), records, doc["collisions"], doc["orphans"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, HarnessError):
         return None
 
 
 def save_base(cache_dir: Path, key: str, run: RunDir) -> None:
     from harness.base.atomic import write_text
     path = _path(cache_dir, key)
-    doc = {"key": key, "results": run.results, "records": run.records, "collisions": run.collisions, "orphans": run.orphans}
+    doc = {"key": key, "results": run.results.to_dict(),
+           "records": {router: {pid: r.to_dict() for pid, r in recs.items()} for router, recs in run.records.items()},
+           "collisions": run.collisions, "orphans": run.orphans}
     try:
         write_text(path, json.dumps(doc, ensure_ascii=False, allow_nan=False))
         old = sorted(path.parent.glob("*.json"), key=lambda p: (p.stat().st_mtime_ns, p.name), reverse=True)[KEEP:]

@@ -24,7 +24,8 @@ class Session:
         self.head_lib = build(head_files)
         self.base_lib = self.head_lib if base_files == head_files else build(base_files)
         self.routers = args.router or ["hybrid"]
-        self.gate = "hybrid" if "hybrid" in self.routers else self.routers[0]
+        from harness.results.schema import default_router
+        self.gate = default_router(self.routers)
         self.ctx = RouterContext(cache_dir, args.model)
         if args.lint_only:   # no encoder: the tokenizer alone says which tokens it would lose
             from harness.encoders.sentence import Tokens
@@ -43,11 +44,11 @@ class Session:
         self.uses_model = needs_encoder(self.routers, self.ctx)
 
     def config(self):
-        from harness.runs.route import RunConfig
+        from harness.runs.config import Inputs, Routing, RunConfig
         a = self.args
-        return RunConfig(library=self.root, eval_sets=a.eval_set or [],
-                         routers=self.routers, cache_dir=self.cache_dir, model=a.model, fields=a.fields,
-                         invalid_frontmatter=a.invalid_frontmatter, intervals=False, exclusions=a.exclusions)
+        return RunConfig(Inputs(self.root, a.eval_set or [], invalid_frontmatter=a.invalid_frontmatter),
+                         Routing(self.routers, model=a.model, fields=a.fields, exclusions=a.exclusions),
+                         intervals=False, cache_dir=self.cache_dir)
 
 
 def _name(rel: str, fields: dict | None) -> str:

@@ -61,7 +61,7 @@ def write_html(results: str, compare_base: str | None, history: str | None, out:
         from harness.compare.walls import check_walls
         base, head = load_run_dir(compare_base), load_run_dir(results)
         allowed = {a.strip() for a in (allow or "").split(",") if a.strip()}
-        cmp = compare(base, head, base.results.get("seed", 0), check_walls(base, head, allowed))
+        cmp = compare(base, head, base.results.seed, check_walls(base, head, allowed))
     html = build_html(results, cmp, history)
     write_text(Path(out), html)
     print(f"wrote {out} ({len(html.encode()) / 1e6:.2f} MB)")
@@ -84,8 +84,15 @@ def cmd_history(args) -> int:
     return run_history(args)
 
 
+def cmd_schema(args) -> int:
+    import json
+    from harness.results.jsonschema import SCHEMAS
+    print(json.dumps(SCHEMAS[args.name], indent=2, ensure_ascii=False))
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "history": cmd_history, "check": cmd_check, "report": cmd_report,
-            "eval-set": cmd_eval_set}
+            "eval-set": cmd_eval_set, "schema": cmd_schema}
 
 
 class _ClosedPipeSafe:

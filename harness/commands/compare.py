@@ -56,7 +56,7 @@ def run_compare(args) -> int:
         base, base_failed = resolve_side(args.base, "base", args, tmp, prog)
         head, head_failed = resolve_side(args.head, "head", args, tmp, prog)
         diffs = check_walls(base, head, allow)
-        cmp = compare(base, head, base.results.get("seed", 0), diffs)
+        cmp = compare(base, head, base.results.seed, diffs)
         gate = args.gate_router or cmp["default_router"]
         if gate not in cmp["routers"]:
             raise HarnessError(f"--gate-router {gate!r}: not among the compared routers ({', '.join(cmp['routers'])})")

@@ -28,7 +28,7 @@ def run_config(args, library: str | None = None):
     instead of --library."""
     from harness.encoders.cache import default_cache_dir
     from harness.library.registry import resolve_library
-    from harness.runs.route import RunConfig
+    from harness.runs.config import CommandOptions, Inputs, Limits, Routing, RunConfig
     from harness.commands.options import check_relevance, default_eval_sets, settle
     settle(args)
     given = library or args.library
@@ -59,15 +59,15 @@ def run_config(args, library: str | None = None):
         from harness.library.listing import ListingBudget
         ListingBudget.parse(args.listing_budget)
     check_relevance(args, routers)
-    return RunConfig(library=library, eval_sets=eval_sets, routers=routers, split=args.split, seed=args.seed,
-                     cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir(), model=args.model,
-                     fields=args.fields, invalid_frontmatter=args.invalid_frontmatter,
-                     max_skill_bytes=args.max_skill_bytes, max_prompt_chars=args.max_prompt_chars,
-                     max_eval_bytes=args.max_eval_bytes, exclusions=args.exclusions,
-                     listing_budget=args.listing_budget, abstain=args.abstain, abstain_rule=args.abstain_rule,
-                     calibrate_on=args.calibrate_on or [], router_timeout=args.router_timeout,
-                     router_jobs=args.router_jobs, router_retries=args.router_retries, repeat=args.repeat,
-                     router_batch=args.router_batch, shuffle=not args.no_shuffle, label_hint=label_hint)
+    return RunConfig(
+        Inputs(library, eval_sets, split=args.split, invalid_frontmatter=args.invalid_frontmatter, label_hint=label_hint),
+        Routing(routers, model=args.model, fields=args.fields, exclusions=args.exclusions,
+                listing_budget=args.listing_budget, abstain=args.abstain, abstain_rule=args.abstain_rule,
+                calibrate_on=args.calibrate_on or []),
+        CommandOptions(timeout=args.router_timeout, jobs=args.router_jobs, retries=args.router_retries,
+                       repeat=args.repeat, batch=args.router_batch, shuffle=not args.no_shuffle),
+        Limits(args.max_skill_bytes, args.max_prompt_chars, args.max_eval_bytes),
+        seed=args.seed, cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir())
 
 
 def graph_options(args):

@@ -16,7 +16,7 @@ def run_evalset_check(args) -> int:
     from harness.library.registry import resolve_library
     from harness.routers import RouterContext
     from harness.routers.dense import DenseRouter
-    from harness.runs.route import RunConfig, known_names
+    from harness.runs.route import known_names
     from harness.evalsets.check import CheckReport, check, read_all
     cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
     report = CheckReport()
@@ -26,7 +26,7 @@ def run_evalset_check(args) -> int:
         prog.step("reading the eval set")
         evalset = read_all(args.paths, args.max_prompt_chars, report)
         prog.step("reading the skill names of every release")
-        known = known_names(library, RunConfig(library=library.source, eval_sets=[], cache_dir=cache_dir))
+        known = known_names(library, cache_dir)
         # the dense router's embeddings (its text form, encoder and cache keys): `run` reuses them, and the reverse
         embed = None if args.no_embeddings else DenseRouter(RouterContext(cache_dir)).embed
         check(evalset, library, known, report, args.min_per_skill, embed, prog)

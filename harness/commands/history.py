@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import fnmatch
 import json
 import os
@@ -49,19 +47,20 @@ def expand_refs(library: str, refs: str, cache_dir: Path, shown: str | None = No
 def row(ref: str, result, graph) -> dict:
     res = result.results
     default = graph["meta"]["default_router"]
-    m = res["metrics"].get(default, {})
+    m = res.metrics.get(default, {})
     col = graph["collisions"]
     orph = graph["orphans"]
-    return {"ref": ref, "commit": res["library"]["commit"], "skills": res["library"]["skills"],
-            "skill_files": res["library"]["skill_files"], "skipped": len(res["library"]["skipped"]),
-            "loaded_by_fallback": len(res["library"]["loaded_by_fallback"]),
-            "in_scope": res["eval_set"]["in_scope"], "out_of_scope": res["eval_set"]["out_of_scope"],
+    lib, ev = res.library, res.eval_set
+    return {"ref": ref, "commit": lib["commit"], "skills": lib["skills"],
+            "skill_files": lib["skill_files"], "skipped": len(lib["skipped"]),
+            "loaded_by_fallback": len(lib["loaded_by_fallback"]),
+            "in_scope": ev["in_scope"], "out_of_scope": ev["out_of_scope"],
             "router": default, "top1": m.get("top1"), "top1_ci": m.get("top1_ci"), "recall_at_3": m.get("recall_at_3"),
             "collisions_high": sum(c["severity"] == "high" for c in col),
             "collisions_medium": sum(c["severity"] == "medium" for c in col),
             "never_chosen": len(orph["never_chosen"]), "shadowed": len(orph["shadowed"]), "magnets": len(orph["magnets"]),
-            "errors": sum(f["severity"] == "error" for f in res["findings"]),
-            "warnings": sum(f["severity"] == "warning" for f in res["findings"])}
+            "errors": sum(f["severity"] == "error" for f in res.findings),
+            "warnings": sum(f["severity"] == "warning" for f in res.findings)}
 
 
 def history_options(cfg, graph_opts) -> dict:
@@ -69,21 +68,22 @@ def history_options(cfg, graph_opts) -> dict:
     digests history.json records apart): the same options give the same rows."""
     from harness.library.listing import ListingBudget
     from harness.routers.scoring import COMMAND_PREFIX
+    routing, inputs, limits, command = cfg.routing, cfg.inputs, cfg.limits, cfg.command
     listing = None
-    if cfg.listing_budget:
-        b = ListingBudget.parse(cfg.listing_budget)
-        listing = {"spec": cfg.listing_budget, "per_description": b.per_description, "total": b.total}
-    opts = {"split": cfg.split, "routers": list(cfg.routers), "seed": cfg.seed, "fields": cfg.fields,
-            "exclusions": cfg.exclusions, "listing_budget": listing,
-            "abstention": None if cfg.abstain is None else {
-                "keep": cfg.abstain, "rule": cfg.abstain_rule, "calibrate_on": list(cfg.calibrate_on) or None},
-            "invalid_frontmatter": cfg.invalid_frontmatter, "model": cfg.model,
-            "max_skill_bytes": cfg.max_skill_bytes, "max_prompt_chars": cfg.max_prompt_chars,
+    if routing.listing_budget:
+        b = ListingBudget.parse(routing.listing_budget)
+        listing = {"spec": routing.listing_budget, "per_description": b.per_description, "total": b.total}
+    opts = {"split": inputs.split, "routers": list(routing.routers), "seed": cfg.seed, "fields": routing.fields,
+            "exclusions": routing.exclusions, "listing_budget": listing,
+            "abstention": None if routing.abstain is None else {
+                "keep": routing.abstain, "rule": routing.abstain_rule, "calibrate_on": list(routing.calibrate_on) or None},
+            "invalid_frontmatter": inputs.invalid_frontmatter, "model": routing.model,
+            "max_skill_bytes": limits.max_skill_bytes, "max_prompt_chars": limits.max_prompt_chars,
             "graph": {"steal_share": graph_opts.steal_share, "near_margin": graph_opts.near_margin,
                       "near_share": graph_opts.near_share, "similar_k": graph_opts.similar_k}}
-    if any(r.startswith(COMMAND_PREFIX) for r in cfg.routers):
-        opts["command_router"] = {"timeout": cfg.router_timeout, "jobs": cfg.router_jobs, "retries": cfg.router_retries,
-                                  "batch": cfg.router_batch, "repeat": cfg.repeat, "shuffle": cfg.shuffle}
+    if any(r.startswith(COMMAND_PREFIX) for r in routing.routers):
+        opts["command_router"] = {"timeout": command.timeout, "jobs": command.jobs, "retries": command.retries,
+                                  "batch": command.batch, "repeat": command.repeat, "shuffle": command.shuffle}
     return opts
 
 
@@ -105,13 +105,13 @@ def run_history(args) -> int:
         for i, ref in enumerate(refs, 1):
             t = time.perf_counter()
             prog.step(f"release {ref} ({i} of {len(refs)})")
-            cfg = dataclasses.replace(cfg0, library=f"{source}@{ref}")
+            cfg = cfg0.at(f"{source}@{ref}")
             result, graph, _ = run_release(cfg, tmp / ref, graph_options(args), prog)
             rows.append(row(ref, result, graph))
             results[ref] = result.results
             failures[ref] = result.failures
             timings[ref] = round(time.perf_counter() - t, 2)
-        ev = result.results["eval_set"]
+        ev = result.results.eval_set
         doc = {"schema_version": 1, "library": source, "eval_set": ev["paths"],
                "eval_set_digests": {k: ev[k] for k in ("sha256", "labels_sha256", "prompts_sha256")},
                "router": rows[0]["router"], "options": history_options(cfg0, graph_options(args)), "rows": rows}

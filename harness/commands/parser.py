@@ -125,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--model", metavar="DIR")
     chk.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
     chk.add_argument("--cache-dir", metavar="DIR")
+    sch = sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of an output file")
+    sch.add_argument("name", choices=("results",), help="results: results.json, the per-prompt record under $defs/Record")
     es = sub.add_parser("eval-set", help="tools for labelled eval sets")
     es_sub = es.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
     chk = es_sub.add_parser("check", help="format, labels, coverage, near-duplicates, copied description text, split balance")

@@ -6,23 +6,23 @@ from collections import Counter, defaultdict
 
 from harness.metrics.paired import mcnemar_exact, p_value, paired_delta
 from harness.metrics.ranking import MEASURES
+from harness.results.schema import Record, default_router
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 # why a prompt right at BASE is wrong at HEAD, tried in this order (README, "Comparing releases")
 CAUSES = ("description-changed", "shadowing", "dilution", "other")
 
 
-def _values(rec: dict) -> dict[str, float]:
+def _values(rec: Record) -> dict[str, float]:
     """The run's own ranking measures for one in-scope record."""
-    ranked = [] if rec.get("abstained") or rec["selected"] is None else [t[0] for t in rec["top"]]
-    gold = frozenset(rec["expected"])
+    ranked, gold = rec.ranked, frozenset(rec.expected)
     return {m.name: m.value(ranked, gold) for m in MEASURES}
 
 
 def skill_changes(base, head) -> dict:
-    a, b = base.results.get("skills", {}), head.results.get("skills", {})
+    a, b = base.results.skills, head.results.skills
     added, removed = sorted(set(b) - set(a)), sorted(set(a) - set(b))
-    successors = {**base.results["eval_set"].get("successors", {}), **head.results["eval_set"].get("successors", {})}
+    successors = {**base.results.eval_set.get("successors", {}), **head.results.eval_set.get("successors", {})}
     renamed = []
     for old in list(removed):
         new = successors.get(old)
@@ -47,34 +47,33 @@ def compare_router(base, head, router: str, seed: int, changes: dict, intervals:
     paired, apart = [], []
     for pid in sorted(set(ra) & set(rb)):
         x, y = ra[pid], rb[pid]
-        if x.get("error") or y.get("error"):
-            apart.append({"id": pid, "base_expected": x["expected"], "head_expected": y["expected"],
-                          "error": x.get("error") or y.get("error")})
-        elif x["in_scope"] and y["in_scope"] and x["expected"] == y["expected"]:
+        if x.error or y.error:
+            apart.append({"id": pid, "base_expected": x.expected, "head_expected": y.expected, "error": x.error or y.error})
+        elif x.in_scope and y.in_scope and x.expected == y.expected:
             paired.append(pid)
-        elif x["in_scope"] or y["in_scope"]:
-            apart.append({"id": pid, "base_expected": x["expected"], "head_expected": y["expected"]})
+        elif x.in_scope or y.in_scope:
+            apart.append({"id": pid, "base_expected": x.expected, "head_expected": y.expected})
     va = {pid: _values(ra[pid]) for pid in paired}
     vb = {pid: _values(rb[pid]) for pid in paired}
     metrics = {m: paired_delta({p: va[p][m] for p in paired}, {p: vb[p][m] for p in paired}, seed, intervals)
                for m in (x.name for x in MEASURES)}
-    fixed = [pid for pid in paired if not ra[pid]["correct"] and rb[pid]["correct"]]
-    broken = [pid for pid in paired if ra[pid]["correct"] and not rb[pid]["correct"]]
-    oos = [pid for pid in sorted(set(ra) & set(rb)) if not ra[pid]["in_scope"] and not rb[pid]["in_scope"]
-           and not ra[pid].get("not") and not rb[pid].get("not")]
+    fixed = [pid for pid in paired if not ra[pid].correct and rb[pid].correct]
+    broken = [pid for pid in paired if ra[pid].correct and not rb[pid].correct]
+    oos = [pid for pid in sorted(set(ra) & set(rb)) if not ra[pid].in_scope and not rb[pid].in_scope
+           and not ra[pid].not_ and not rb[pid].not_]
     touched = set(changes["added"]) | set(changes["changed"]) | {r["to"] for r in changes["renamed"]}
-    grew = len(head.results.get("skills", {})) > len(base.results.get("skills", {}))
+    grew = len(head.results.skills) > len(base.results.skills)
 
     def cause(pid):
-        exp, now = rb[pid]["expected"][0], rb[pid]["selected"]
+        exp, now = rb[pid].expected[0], rb[pid].selected
         if exp in changes["changed"]:
             return CAUSES[0]   # description-changed: its own skill's description changed
         if now in touched:
             return CAUSES[1]   # shadowing: it went to an added, renamed or changed skill
         return CAUSES[2] if grew else CAUSES[3]   # dilution: more skills; other: none of these
 
-    flip = lambda pid, why=None: {"id": pid, "expected": rb[pid]["expected"], "base_selected": ra[pid]["selected"],  # noqa: E731
-                                  "head_selected": rb[pid]["selected"], **({"cause": why} if why else {})}
+    flip = lambda pid, why=None: {"id": pid, "expected": rb[pid].expected, "base_selected": ra[pid].selected,  # noqa: E731
+                                  "head_selected": rb[pid].selected, **({"cause": why} if why else {})}
     return {
         "paired": len(paired), "apart": apart, "out_of_scope_both": len(oos),
         "metrics": metrics,
@@ -87,15 +86,15 @@ def compare_router(base, head, router: str, seed: int, changes: dict, intervals:
 
 def blast_radius(base, head, router: str, changes: dict) -> list[dict]:
     ra, rb = base.records[router], head.records[router]
-    moved = [pid for pid in sorted(set(ra) & set(rb)) if ra[pid]["selected"] != rb[pid]["selected"]]
+    moved = [pid for pid in sorted(set(ra) & set(rb)) if ra[pid].selected != rb[pid].selected]
     out = []
     subjects = [(n, "added") for n in changes["added"]] + [(n, "removed") for n in changes["removed"]] + \
                [(n, "changed") for n in changes["changed"]] + [(r["to"], "renamed") for r in changes["renamed"]]
     for name, what in sorted(subjects):
-        ids = [p for p in moved if name in (ra[p]["selected"], rb[p]["selected"])]
+        ids = [p for p in moved if name in (ra[p].selected, rb[p].selected)]
         others = defaultdict(list)
         for p in ids:
-            exp = (rb[p]["expected"] or ra[p]["expected"] or ["(out-of-scope)"])[0]
+            exp = (rb[p].expected or ra[p].expected or ["(out-of-scope)"])[0]
             if exp != name:
                 others[exp].append(p)
         out.append({"skill": name, "change": what, "prompts_moved": ids,
@@ -125,8 +124,8 @@ def orphan_changes(base, head) -> dict:
 
 
 def per_skill_deltas(base, head, router: str) -> list[dict]:
-    a = base.results["per_skill"].get(router, {})
-    b = head.results["per_skill"].get(router, {})
+    a = base.results.per_skill.get(router, {})
+    b = head.results.per_skill.get(router, {})
     out = []
     for n in sorted(set(a) & set(b)):
         d = lambda k: None if a[n][k] is None or b[n][k] is None else round(b[n][k] - a[n][k], 6)  # noqa: E731
@@ -137,10 +136,11 @@ def per_skill_deltas(base, head, router: str) -> list[dict]:
 
 def compare(base, head, seed: int, differences: dict, intervals: bool = True) -> dict:
     """`intervals`: bootstrap intervals on the metric deltas (`check` shows none and skips them)."""
-    routers = [r["name"] for r in head.results["routers"] if r["name"] in base.records and r["name"] in head.records]
-    default = "hybrid" if "hybrid" in routers else (routers[0] if routers else None)
+    routers = [r for r in head.results.router_names if r in base.records and r in head.records]
+    # the head run's default router when both runs have it, else the same rule over the routers compared
+    default = head.results.default_router if head.results.default_router in routers else default_router(routers)
     changes = skill_changes(base, head)
-    lib = lambda r: {k: r.results["library"][k] for k in ("source", "ref", "commit", "content_sha256", "skills")}  # noqa: E731
+    lib = lambda r: {k: r.results.library[k] for k in ("source", "ref", "commit", "content_sha256", "skills")}  # noqa: E731
     return {
         "schema_version": 1, "base": lib(base), "head": lib(head), "default_router": default,
         "allowed_differences": differences, "seed": seed,

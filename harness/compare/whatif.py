@@ -25,13 +25,13 @@ def what_if(name: str, base: RunDir, head: RunDir, prompts: dict[str, str], rout
     wins, loses, steals = [], [], []
     for pid in sorted(set(b) & set(h)):
         x, y = b[pid], h[pid]
-        exp = y["expected"]
-        if name in exp and not x["correct"] and y["correct"]:
-            wins.append({"id": pid, "prompt": prompts.get(pid, ""), "was": x["selected"]})
-        elif name in exp and x["correct"] and not y["correct"]:
-            loses.append({"id": pid, "prompt": prompts.get(pid, ""), "now": y["selected"]})
-        elif y["selected"] == name and x["selected"] != name and name not in exp:
-            steals.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (exp or ["(out-of-scope)"])[0], "was": x["selected"]})
+        exp = y.expected
+        if name in exp and not x.correct and y.correct:
+            wins.append({"id": pid, "prompt": prompts.get(pid, ""), "was": x.selected})
+        elif name in exp and x.correct and not y.correct:
+            loses.append({"id": pid, "prompt": prompts.get(pid, ""), "now": y.selected})
+        elif y.selected == name and x.selected != name and name not in exp:
+            steals.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (exp or ["(out-of-scope)"])[0], "was": x.selected})
     return {"wins": wins, "loses": loses, "steals": steals}
 
 
@@ -39,11 +39,11 @@ def as_is(name: str, run: RunDir, prompts: dict[str, str], router: str) -> dict:
     """With no base to compare with: the skill's prompts it wins and loses, and others' it takes, as routed now."""
     wins, loses, takes = [], [], []
     for pid, y in sorted(run.records[router].items()):
-        if name in y["expected"]:
-            (wins if y["correct"] else loses).append({"id": pid, "prompt": prompts.get(pid, ""), "now": y["selected"]})
-        elif y["selected"] == name:
-            takes.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (y["expected"] or ["(out-of-scope)"])[0]})
-    m = run.results["metrics"][router]
+        if name in y.expected:
+            (wins if y.correct else loses).append({"id": pid, "prompt": prompts.get(pid, ""), "now": y.selected})
+        elif y.selected == name:
+            takes.append({"id": pid, "prompt": prompts.get(pid, ""), "from": (y.expected or ["(out-of-scope)"])[0]})
+    m = run.results.metrics[router]
     return {"router": router, "top1": m["top1"], "recall_at_3": m["recall_at_3"], "wins": wins, "loses": loses, "takes": takes}
 
 
@@ -58,8 +58,8 @@ def router_summary(cmp: dict, router: str) -> dict:
 def deleted_prompts(name: str, base: RunDir, head: RunDir, prompts: dict[str, str], router: str) -> list[dict]:
     """A deleted skill's prompts (labelled for it at base) and where the edited library sends them."""
     b, h = base.records[router], head.records[router]
-    return [{"id": pid, "prompt": prompts.get(pid, ""), "now": h[pid]["selected"]}
-            for pid in sorted(set(b) & set(h)) if name in b[pid]["expected"]]
+    return [{"id": pid, "prompt": prompts.get(pid, ""), "now": h[pid].selected}
+            for pid in sorted(set(b) & set(h)) if name in b[pid].expected]
 
 
 def _involved(rule, cmp: dict, router: str) -> list[tuple[list[str], str]]:

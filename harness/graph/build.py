@@ -14,6 +14,7 @@ from harness.graph.routing_stats import pair_stats, support
 from harness.graph.terms import TermIndex
 from harness.graph.thresholds import SIMILAR_K, SIMILAR_MIN, Thresholds
 from harness.base.quote import quote
+from harness.results.schema import Results
 
 
 def references(library) -> list[tuple[str, str]]:
@@ -84,7 +85,7 @@ def description_embeddings(library, fields: str, encoder, cache) -> np.ndarray:
 def _similarity(result, library, encoder, cache):
     """(description similarity matrix, how): dense when an encoder is at hand, else tf-idf."""
     if encoder is not None and cache is not None and library.names:
-        emb = description_embeddings(library, result.results["fields"], encoder, cache)
+        emb = description_embeddings(library, result.results.fields, encoder, cache)
         return emb @ emb.T, "dense"
     return term_index(library).similarity(), "tfidf"
 
@@ -102,9 +103,9 @@ def _term_index(names: tuple[str, ...], descriptions: tuple[str, ...]) -> TermIn
     return TermIndex(list(names), list(descriptions))
 
 
-def _default(res) -> tuple[list[str], str]:
-    routers = [r["name"] for r in res["routers"]]
-    return routers, "hybrid" if "hybrid" in routers else (routers[0] if routers else "")
+def _default(res: Results) -> tuple[list[str], str]:
+    """The routers that ran and the default one, as results.json records it ("" with no router)."""
+    return res.router_names, res.default_router or ""
 
 
 def collisions_and_orphans(result, library, th: Thresholds = Thresholds(), prompts: dict[str, str] | None = None,
@@ -120,7 +121,7 @@ def collisions_and_orphans(result, library, th: Thresholds = Thresholds(), promp
         excludes.setdefault((e["source"], e["target"]), []).append(e["clause"])
     similar = {(names[i], names[j]): float(sim[i, j]) for i in range(len(names)) for j in range(i + 1, len(names))
                if sim[i, j] >= th.duplicate}
-    mode = (res.get("fidelity") or {}).get("exclusions", "off")
+    mode = res.fidelity.get("exclusions", "off")
     collisions = find_collisions(records, routers, default, prompts or {}, term_index(library, mode), excludes, th,
                                  similar, mode)
     return collisions, find_orphans(records, names, default)
@@ -140,7 +141,7 @@ def build_graph(result, library, k: int = SIMILAR_K, th: Thresholds = Thresholds
                   for j in order if sim[i, j] >= floor]
     for r in routers:
         sup = support(records, r)
-        for pair in res["confusion"].get(r, []):
+        for pair in res.confusion.get(r, []):
             n = sup.get(pair["expected"], 0)
             edges.append({"source": pair["expected"], "target": pair["selected"], "type": "confused", "router": r,
                           "weight": round(pair["count"] / n, 4) if n else 0.0, "count": pair["count"]})
@@ -152,8 +153,8 @@ def build_graph(result, library, k: int = SIMILAR_K, th: Thresholds = Thresholds
     excl = exclusion_edges(library, term_index(library))
     edges += excl
     collisions, orphans = collisions_and_orphans(result, library, th, prompts, sim=sim, excl=excl)
-    per_skill = res["per_skill"].get(default, {})
-    tokens = encoder.count_tokens([s.text(res["fields"]) for s in library.skills]) if encoder is not None else [None] * len(names)
+    per_skill = res.per_skill.get(default, {})
+    tokens = encoder.count_tokens([s.text(res.fields) for s in library.skills]) if encoder is not None else [None] * len(names)
     nodes = []
     for s, t in zip(library.skills, tokens):
         ps = per_skill.get(s.name, {})
@@ -161,7 +162,7 @@ def build_graph(result, library, k: int = SIMILAR_K, th: Thresholds = Thresholds
                       "description_tokens": t, "truncated": bool(t is not None and t > encoder.max_tokens),
                       "support": ps.get("support", 0), "recall": ps.get("recall"), "precision": ps.get("precision")})
     edges.sort(key=lambda e: (e["type"], e.get("router", ""), e["source"], e["target"], e.get("how", "")))
-    meta = {"library": res["library"], "eval_set_sha256": res["eval_set"]["sha256"], "default_router": default,
+    meta = {"library": res.library, "eval_set_sha256": res.eval_set["sha256"], "default_router": default,
             "routers": routers, "similar": {"k": k, "min": floor, "how": how},
             "thresholds": th.__dict__}
     return {"meta": meta, "nodes": nodes, "edges": edges, "collisions": collisions, "orphans": orphans}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from harness.graph.routing_stats import pair_stats, support
 from harness.graph.thresholds import Thresholds
+from harness.results.schema import Record
 
 
-def find_collisions(records: list[dict], routers: list[str], default: str, prompts: dict[str, str],
+def find_collisions(records: list[Record], routers: list[str], default: str, prompts: dict[str, str],
                     terms, excludes: dict[tuple[str, str], list[str]], th: Thresholds = Thresholds(),
                     similar: dict[tuple[str, str], float] | None = None, exclusions: str = "off") -> list[dict]:
     """Pairs flagged by routing (steals, near misses) or by near-identical descriptions.

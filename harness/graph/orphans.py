@@ -6,14 +6,15 @@ import statistics
 from collections import Counter, defaultdict
 
 from harness.graph.routing_stats import wins
+from harness.results.schema import Record
 
 
-def find_orphans(records: list[dict], names: list[str], default: str, shadow_share: float = 0.5,
+def find_orphans(records: list[Record], names: list[str], default: str, shadow_share: float = 0.5,
                  magnet_min: int = 5, magnet_sources: int = 3) -> dict:
     labelled = Counter()
     for r in records:
-        if r["router"] == default and r["in_scope"]:
-            for e in r["expected"]:
+        if r.router == default and r.in_scope:
+            for e in r.expected:
                 labelled[e] += 1
     chosen = wins(records)
     unlabelled = [n for n in names if labelled[n] == 0]
@@ -21,14 +22,14 @@ def find_orphans(records: list[dict], names: list[str], default: str, shadow_sha
     taken_by: dict[str, Counter] = defaultdict(Counter)
     magnet_from: dict[str, Counter] = defaultdict(Counter)
     for r in records:
-        if r["router"] != default or not r["in_scope"]:
+        if r.router != default or not r.in_scope:
             continue
-        sel = r["selected"]
-        if sel is None or sel in r["expected"] or sel in r["acceptable"]:
+        sel = r.selected
+        if sel is None or sel in r.expected or sel in r.acceptable:
             continue
-        for e in r["expected"]:
+        for e in r.expected:
             taken_by[e][sel] += 1
-        magnet_from[sel][r["expected"][0]] += 1
+        magnet_from[sel][r.expected[0]] += 1
     shadowed = []
     for n in names:
         if not labelled[n] or not taken_by[n]:

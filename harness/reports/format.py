@@ -32,12 +32,12 @@ KIND_MEASURES = (("top-1", "in_scope", "top1"), ("out-of-scope false-route", "ou
                  ("false-trigger", "negative", "false_trigger"))
 
 
-def kind_rows(res: dict) -> list[tuple[str, str, int, list[str]]]:
+def kind_rows(res) -> list[tuple[str, str, int, list[str]]]:
     """Per kind and measure: (kind, measure, prompts, one cell per router). `prompts` is the
     measure's denominator (in-scope prompts for top-1, out-of-scope ones for false-route,
     negative ones for false-trigger); a router that failed on some of them has fewer, and its
     cell says over how many ("(of n)")."""
-    per_kind = res["per_kind"]
+    per_kind = res.per_kind
     routers = list(per_kind)
     rows = []
     for kind in sorted({k for r in routers for k in per_kind[r]}):
@@ -66,10 +66,10 @@ def _count(d: dict | None, key: str) -> int:
 ABSTENTION_COLUMNS = ("router", "threshold", "in-scope kept", "out-of-scope false-route", "AUROC")
 
 
-def abstention(res: dict) -> tuple[str, str, list[list[str]]] | None:
+def abstention(res) -> tuple[str, str, list[list[str]]] | None:
     """The abstention section (title, calibration note, one row per router), shared by report.md
     and the HTML report so that both show the same numbers; None without --abstain."""
-    ab = (res.get("fidelity") or {}).get("abstention")
+    ab = (res.fidelity or {}).get("abstention")
     if not ab:
         return None
     cal = ab["calibration"]
@@ -77,7 +77,7 @@ def abstention(res: dict) -> tuple[str, str, list[list[str]]] | None:
             f"and {cal['out_of_scope']} out-of-scope prompts.")
     rows = []
     for name, d in ab["routers"].items():
-        m = res["metrics"].get(name, {})
+        m = res.metrics.get(name, {})
         rows.append([name, str(d["threshold"]), pct(m.get("in_scope_kept")), pct(m.get("oos_false_route")),
                      str(m["auroc"]) if m.get("auroc") is not None else "–"])
     return f"Abstention (keep {pct(ab['keep'])} % of in-scope prompts, rule {ab['rule']})", note, rows

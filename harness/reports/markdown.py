@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 from harness.reports.format import ABSTENTION_COLUMNS, abstention, ci, false_trigger, kind_rows, md_cell, pct
+from harness.results.schema import Results
 
 
-def render_report(res: dict, max_rows: int = 10) -> str:
-    lib, ev = res["library"], res["eval_set"]
+def render_report(res: Results, max_rows: int = 10) -> str:
+    lib, ev = res.library, res.eval_set
     where = lib["source"] + (f"@{lib['ref']}" if lib.get("ref") else "")
     commit = f", commit {lib['commit'][:12]}" if lib.get("commit") else ""
     counts = (f"{ev['in_scope']} in-scope, {ev['out_of_scope']} out-of-scope and {ev['negative']} negative prompts"
@@ -16,7 +17,7 @@ def render_report(res: dict, max_rows: int = 10) -> str:
     lines = [f"# Routing report: {md_cell(where)}", "",
              f"{lib['skills']} skills from {lib['skill_files']} SKILL.md files{commit} "
              f"(content {lib['content_sha256'][:12]}); eval set {', '.join(md_cell(p) for p in ev['paths'])} "
-             f"(split {ev['split']}): {counts}; seed {res['seed']}.", ""]
+             f"(split {ev['split']}): {counts}; seed {res.seed}.", ""]
     if lib.get("skipped"):
         lines += [f"{len(lib['skipped'])} SKILL.md file(s) skipped for invalid frontmatter (--invalid-frontmatter skip).", ""]
     if lib.get("loaded_by_fallback"):
@@ -29,11 +30,11 @@ def render_report(res: dict, max_rows: int = 10) -> str:
               "| router | top-1 | recall@3 | recall@5 | MRR@10 | top-1 incl. acceptable | out-of-scope false-route |"
               + (" false-trigger (negative prompts) |" if negatives else ""),
               "|---|---|---|---|---|---|---|" + ("---|" if negatives else "")]
-    for name, m in res["metrics"].items():
+    for name, m in res.metrics.items():
         lines.append(f"| {name} | {pct(m['top1'])}{ci(m['top1_ci'])} | {pct(m['recall_at_3'])}{ci(m['recall_at_3_ci'])} "
                      f"| {pct(m['recall_at_5'])} | {pct(m['mrr_at_10'])} | {pct(m['top1_lenient'])} | {pct(m['oos_false_route'])} |"
                      + (f" {false_trigger(m)} |" if negatives else ""))
-    routers = list(res["per_kind"])
+    routers = list(res.per_kind)
     rows = kind_rows(res)
     if rows:
         used = [f"{who} ones for {m.split()[-1]}" for m, who in (("top-1", "in-scope"), ("out-of-scope false-route", "out-of-scope"),
@@ -43,33 +44,33 @@ def render_report(res: dict, max_rows: int = 10) -> str:
                   "shows its own count).", "",
                   "| kind | measure | prompts | " + " | ".join(routers) + " |", "|---|---|---|" + "---|" * len(routers)]
         lines += [f"| {md_cell(k)} | {measure} | {n} | " + " | ".join(cells) + " |" for k, measure, n, cells in rows]
-    default = "hybrid" if "hybrid" in res["per_skill"] else (routers[0] if routers else None)
+    default = res.default_router
     if default:
-        worst = sorted(((v["recall"], n, v) for n, v in res["per_skill"][default].items() if v["support"]),
+        worst = sorted(((v["recall"], n, v) for n, v in res.per_skill[default].items() if v["support"]),
                        key=lambda t: (t[0], t[1]))[:max_rows]
         lines += ["", f"## Lowest recall ({default})", "", "| skill | support | recall | precision |", "|---|---|---|---|"]
         lines += [f"| {md_cell(n)} | {v['support']} | {pct(v['recall'])} | {pct(v['precision'])} |" for _, n, v in worst]
-        pairs = res["confusion"][default][:max_rows]
+        pairs = res.confusion[default][:max_rows]
         if pairs:
             lines += ["", f"## Most frequent confusions ({default})", "", "| expected | routed to | prompts |", "|---|---|---|"]
             lines += [f"| {md_cell(p['expected'])} | {md_cell(p['selected'])} | {p['count']} |" for p in pairs]
     lines += fidelity_lines(res, max_rows)
-    counts = Counter((f["severity"], f["code"]) for f in res["findings"])
+    counts = Counter((f["severity"], f["code"]) for f in res.findings)
     lines += ["", "## Findings", ""]
     if not counts:
         lines.append("None.")
     else:
         lines += ["| severity | code | count |", "|---|---|---|"]
         lines += [f"| {s} | {c} | {n} |" for (s, c), n in sorted(counts.items(), key=lambda kv: (kv[0][0] != "error", kv[0]))]
-        errors = [f for f in res["findings"] if f["severity"] == "error"][:max_rows]
+        errors = [f for f in res.findings if f["severity"] == "error"][:max_rows]
         if errors:
             lines += [""] + [f"- `{md_cell(f['path'])}:{f['line']}` [{f['code']}] {md_cell(f['message'])}" for f in errors]
     return "\n".join(lines) + "\n"
 
 
-def fidelity_lines(res: dict, max_rows: int = 10) -> list[str]:
+def fidelity_lines(res: Results, max_rows: int = 10) -> list[str]:
     """Exclusion mode, abstention, the listing budget and the command router's errors and repeats."""
-    fid, out = res.get("fidelity") or {}, []
+    fid, out = res.fidelity, []
     if fid.get("exclusions", "off") != "off":
         out += ["", f"Exclusion-aware scoring: {fid['exclusions']} (see the routers' config in results.json).", ""]
     ab = abstention(res)
@@ -90,8 +91,8 @@ def fidelity_lines(res: dict, max_rows: int = 10) -> list[str]:
                     f"{md_cell(', '.join(r['distinguishing_terms_lost'])) or '–'} |" for r in rows]
             if len(listing["skills_cut"]) > max_rows:
                 out.append(f"\n{len(listing['skills_cut']) - max_rows} more in results.json (fidelity.listing).")
-    repeats = {r["name"]: (r.get("config") or {}).get("repeat", 1) for r in res.get("routers", [])}
-    for name, m in res["metrics"].items():
+    repeats = {r["name"]: (r.get("config") or {}).get("repeat", 1) for r in res.routers}
+    for name, m in res.metrics.items():
         if m.get("errors") or m.get("trials"):
             out += ["", f"## Router {md_cell(name)}: errors and repeats", "",
                     f"{m['errors']} prompt(s) failed (reported apart, never counted as 'no skill')."]

@@ -20,6 +20,7 @@ class Scoring:
     """One run's shared inputs for score routers: texts, the exclusion plan, calibration prompts."""
 
     def __init__(self, cfg, library, descriptions, docs, ctx, calibration):
+        """`cfg`: how to route (runs.config.Routing: fields, exclusions, abstain, abstain_rule)."""
         from harness.routers.exclusion_aware import ExclusionPlan
         self.cfg, self.library, self.docs, self.ctx, self.cal = cfg, library, docs, ctx, calibration or []
         self.names = library.names
@@ -78,14 +79,16 @@ def needs_encoder(routers: Sequence[str], ctx=None) -> bool:
     return any(r in known and ROUTERS.get(r)(ctx).needs_encoder for r in routers)
 
 
-def command_router(spec: str, cfg):
+
+def command_router(spec: str, options, cache_dir, seed: int):
+    """`options`: the command router's options (runs.config.CommandOptions)."""
     from harness.routers.command import CommandRouter
     command = spec[len(COMMAND_PREFIX):].strip()
     if not command:
         raise HarnessError('--router command: needs a command, e.g. --router \'command:python my_router.py\'')
-    return CommandRouter(command, cache_dir=cfg.cache_dir, timeout=cfg.router_timeout, jobs=cfg.router_jobs,
-                         retries=cfg.router_retries, repeat=cfg.repeat, shuffle=cfg.shuffle, batch=cfg.router_batch,
-                         seed=cfg.seed)
+    return CommandRouter(command, cache_dir=cache_dir, timeout=options.timeout, jobs=options.jobs,
+                         retries=options.retries, repeat=options.repeat, shuffle=options.shuffle, batch=options.batch,
+                         seed=seed)
 
 
 def command_outcomes(router, prompts, library, descriptions, progress) -> list[Outcome]:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from harness.base.errors import HarnessError
+from harness.results.io import read_results
 from harness.reports.html.assets import CSS, JS
 from harness.reports.html.plots import confusion_heatmap
 from harness.reports.html.safe import script_json, svg_img, text as t
@@ -26,8 +27,8 @@ def _read(path: Path, required=True):
 
 def build_html(results_dir: str, compare: dict | None = None, history_dir: str | None = None) -> str:
     d = Path(results_dir)
+    res = read_results(d)
     try:
-        res = json.loads(_read(d / "results.json"))
         # absent after `run --no-graph`: None, and the sections say "not computed" (never "0" or "none")
         col_text, orph_text = _read(d / "collisions.json", False), _read(d / "orphans.json", False)
         col = None if col_text is None else json.loads(col_text)["collisions"]
@@ -35,9 +36,8 @@ def build_html(results_dir: str, compare: dict | None = None, history_dir: str |
     except (json.JSONDecodeError, KeyError) as exc:
         raise HarnessError(f"{results_dir}: not a readable results folder ({exc})") from None
     graph_svg = _read(d / "graph.svg", False)
-    lib, ev = res["library"], res["eval_set"]
-    routers = [r["name"] for r in res["routers"]]
-    default = "hybrid" if "hybrid" in routers else (routers[0] if routers else "")
+    lib, ev = res.library, res.eval_set
+    routers, default = res.router_names, res.default_router or ""
     where = lib["source"] + (f"@{lib['ref']}" if lib.get("ref") else "")
     parts = []
     head = (f"<header><h1>Routing report: {t(where)}</h1>"
@@ -46,10 +46,10 @@ def build_html(results_dir: str, compare: dict | None = None, history_dir: str |
             + f" · content <code>{t(lib['content_sha256'][:12])}</code></p>"
             f"<p>eval set {t(', '.join(ev['paths']))} (split {t(ev['split'])}, digest <code>{t(ev['sha256'][:12])}</code>): "
             f"{t(ev['in_scope'])} in-scope and {t(ev['out_of_scope'])} out-of-scope prompts · routers {t(', '.join(routers))} "
-            f"(default {t(default)}) · seed {t(res['seed'])} · skill-harness {t(res['harness_version'])}</p></header>")
+            f"(default {t(default)}) · seed {t(res.seed)} · skill-harness {t(res.harness_version)}</p></header>")
     negatives = bool(ev.get("negative"))
     rows = []
-    for name, m in res["metrics"].items():
+    for name, m in res.metrics.items():
         rows.append([t(name), num(pct(m["top1"]) + ci(m.get("top1_ci"))), num(pct(m["recall_at_3"]) + ci(m.get("recall_at_3_ci"))),
                      num(pct(m["recall_at_5"])), num(pct(m["mrr_at_10"])), num(pct(m["top1_lenient"])), num(pct(m["oos_false_route"]))]
                     + ([num(false_trigger(m))] if negatives else []))
@@ -58,14 +58,14 @@ def build_html(results_dir: str, compare: dict | None = None, history_dir: str |
          ("out-of-scope false-route", "")] + ([("false-trigger (negative prompts)", "")] if negatives else []), rows)))
     krows = [[t(k), t(measure), num(n)] + [num(c) for c in cells] for k, measure, n, cells in kind_rows(res)]
     parts.append(section("kinds", "By kind of prompt (each rate over the prompts counted beside it)",
-                         table([("kind", ""), ("measure", ""), ("prompts", "")] + [(r, "") for r in res["per_kind"]], krows)))
+                         table([("kind", ""), ("measure", ""), ("prompts", "")] + [(r, "") for r in res.per_kind], krows)))
     ab = abstention_section(res)
     if ab:
         parts.append(ab)
     if compare is not None:
         parts.append(compare_section(compare))
     parts.append(skills_section(res, default, col, orph))
-    heat = confusion_heatmap(res["confusion"].get(default, []))
+    heat = confusion_heatmap(res.confusion.get(default, []))
     parts.append(section("confusion", f"Confusions ({default})", svg_img(heat, "confusion heatmap") if heat else "<p>No confusions.</p>"))
     parts.append(collisions_section(col, graph_svg))
     parts.append(orphans_section(orph))
@@ -73,7 +73,7 @@ def build_html(results_dir: str, compare: dict | None = None, history_dir: str |
     if history_dir:
         parts.append(history_section(Path(history_dir)))
     data = {"library": lib, "eval_set": {k: ev[k] for k in ("paths", "sha256", "split", "in_scope", "out_of_scope")},
-            "metrics": res["metrics"]}
+            "metrics": res.metrics}
     script_hash = base64.b64encode(hashlib.sha256(JS.encode()).digest()).decode()
     csp = f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'"
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -27,7 +27,7 @@ def section(sid: str, title: str, inner: str) -> str:
     return f'<section id="{t(sid)}"><h2>{t(title)}</h2>{inner}</section>'
 
 
-def skills_section(res: dict, default: str, col: list[dict] | None, orph: dict | None) -> str:
+def skills_section(res, default: str, col: list[dict] | None, orph: dict | None) -> str:
     missing = {(True, True): "Collision, orphan and magnet", (True, False): "Collision", (False, True): "Orphan and magnet"}.get(
         (col is None, orph is None))
     note = f'<p class="muted">{t(missing)} flags {NOT_COMPUTED}.</p>' if missing else ""
@@ -45,12 +45,12 @@ def skills_section(res: dict, default: str, col: list[dict] | None, orph: dict |
         flags.setdefault(m["skill"], []).append("magnet")
     for n in orph.get("unlabelled", []):
         flags.setdefault(n, []).append("unlabelled")
-    for f in res["findings"]:
+    for f in res.findings:
         if f["skill"] and f["severity"] == "error":
             flags.setdefault(f["skill"], []).append(f["code"])
     rows = []
-    for name, s in sorted(res["per_skill"].get(default, {}).items()):
-        plugin = res.get("skills", {}).get(name, {}).get("plugin", "")
+    for name, s in sorted(res.per_skill.get(default, {}).items()):
+        plugin = res.skills.get(name, {}).get("plugin", "")
         fl = "".join(f'<span class="flag">{t(x)}</span>' for x in sorted(set(flags.get(name, []))))
         rows.append([t(name), t(plugin), num(s["support"]), num(pct(s["recall"])), num(pct(s["precision"])),
                      num(pct(s["f1"])), num(s["predicted"]), fl])
@@ -87,7 +87,7 @@ def orphans_section(orph: dict | None) -> str:
     return section("orphans", "Orphans and magnets", "<ul>" + "".join(f"<li><b>{t(k)}</b>: {t(v or 'none')}</li>" for k, v in items) + "</ul>")
 
 
-def abstention_section(res: dict) -> str | None:
+def abstention_section(res) -> str | None:
     """The same title, note and numbers as report.md's abstention section; None without --abstain."""
     ab = abstention(res)
     if ab is None:
@@ -97,16 +97,16 @@ def abstention_section(res: dict) -> str | None:
         [(c, "") for c in ABSTENTION_COLUMNS], [[t(r[0])] + [num(v) for v in r[1:]] for r in rows]))
 
 
-def findings_section(res: dict, max_rows: int = 300) -> str:
+def findings_section(res, max_rows: int = 300) -> str:
     rows = [[f'<span class="flag sev-{t(f["severity"])}">{t(f["severity"])}</span>', t(f["code"]),
-             f"<code>{t(f['path'])}:{t(f['line'])}</code>", t(f["message"])] for f in res["findings"][:max_rows]]
-    lib = res["library"]
+             f"<code>{t(f['path'])}:{t(f['line'])}</code>", t(f["message"])] for f in res.findings[:max_rows]]
+    lib = res.library
     note = ""
     if lib.get("skipped"):
         note += f"<p>{len(lib['skipped'])} file(s) skipped for invalid frontmatter: {t(', '.join(lib['skipped']))}</p>"
     if lib.get("loaded_by_fallback"):
         note += f"<p>Loaded by fallback: {t(', '.join(lib['loaded_by_fallback']))}</p>"
-    return section("findings", f"Findings from the loader ({len(res['findings'])})",
+    return section("findings", f"Findings from the loader ({len(res.findings)})",
                    note + table([("severity", "text"), ("code", "text"), ("where", "text"), ("message", "text")], rows,
                                 "findings-table", sortable=True))
 
