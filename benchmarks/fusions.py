@@ -1,0 +1,206 @@
+"""Candidate fusions of the dense and the lexical half, for benchmarks/tune_fusion.py.
+
+Every candidate reads the same two score matrices (prompts x skills) that the shipped hybrid
+reads, MiniLM cosine (words split) and BM25 over words and word pairs (k1 1.5, b 0.9), plus
+per-prompt quantities computed without labels:
+  coverage  share of the prompt's content words (stop words out) found in the library's words
+  matched   the lexical top score over the most the prompt's terms could score (each term's
+            idf x (k1 + 1); a term no skill holds counts with the idf of a term in no document)
+  gap       a half's (top - second) / (top - median): how far its top stands above the rest
+  entropy   1 - normalised entropy of softmax(z-scores): how peaked a half's distribution is
+A candidate is a function of those; the fused score of most is w_dense z(dense) + w_lex z(lexical)
+with per-prompt weights (the default: 0.7 and 0.3 for every prompt).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.base.textproc import terms, tokens
+from harness.routers.dense import DenseRouter
+from harness.routers.lexical import BM25Router
+
+DEFAULT_RATIO = 0.3 / 0.7  # w_lex / w_dense of the default
+
+
+def zscore(m: np.ndarray) -> np.ndarray:
+    sd = m.std(axis=1, keepdims=True)
+    return np.where(sd > 0, (m - m.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1), 0.0)
+
+
+def minmax(m: np.ndarray) -> np.ndarray:
+    lo = m.min(axis=1, keepdims=True)
+    span = m.max(axis=1, keepdims=True) - lo
+    return np.where(span > 0, (m - lo) / np.where(span > 0, span, 1), 0.0)
+
+
+def avg_rank(m: np.ndarray) -> np.ndarray:
+    """1 = the highest score; tied scores share their average rank (no dependence on skill order)."""
+    from scipy.stats import rankdata
+    return rankdata(-m, axis=1, method="average")
+
+
+@dataclass
+class Parts:
+    """One library x split: the two halves' scores and the per-prompt evidence."""
+    dense: np.ndarray
+    lexical: np.ndarray
+    coverage: np.ndarray
+    matched: np.ndarray
+
+    def __post_init__(self):
+        self.zd, self.zl = zscore(self.dense), zscore(self.lexical)
+        self.gap_d, self.gap_l = gap(self.dense), gap(self.lexical)
+        self.ent_d, self.ent_l = peak(self.zd), peak(self.zl)
+
+
+def gap(m: np.ndarray) -> np.ndarray:
+    s = -np.sort(-m, axis=1)
+    span = s[:, 0] - np.median(m, axis=1)
+    return np.where(span > 0, (s[:, 0] - s[:, 1]) / np.where(span > 0, span, 1), 0.0)
+
+
+def peak(z: np.ndarray) -> np.ndarray:
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    h = -(p * np.log(np.where(p > 0, p, 1))).sum(axis=1)
+    return np.clip(1 - h / np.log(z.shape[1]), 0.0, 1.0)
+
+
+def compute_parts(docs: list[str], queries: list[str], ctx) -> Parts:
+    dense = DenseRouter(ctx)
+    dense.fit(docs)
+    bm = BM25Router(k1=1.5, b=0.9, ngram_max=2)
+    bm.fit(docs)
+    lex = bm.score(queries)
+    words = {w for w in bm._vocab if " " not in w}
+    n = len(docs)
+    df = (bm._weights_t > 0).sum(axis=1)
+    idf = dict(zip(sorted(bm._vocab, key=bm._vocab.get), np.log((n - df + 0.5) / (df + 0.5) + 1.0)))
+    unseen = np.log((n + 0.5) / 0.5 + 1.0)
+    cov, most = np.zeros(len(queries)), np.zeros(len(queries))
+    for i, q in enumerate(queries):
+        ws = set(tokens(q))
+        cov[i] = len(ws & words) / len(ws) if ws else 0.0
+        most[i] = (bm.k1 + 1) * sum(idf.get(t, unseen) for t in set(terms(q, True, 2)))
+    matched = np.where(most > 0, lex.max(axis=1) / np.where(most > 0, most, 1), 0.0)
+    return Parts(dense.score(queries), lex, cov, matched)
+
+
+def weighted(p: Parts, w_lex: np.ndarray | float, w_dense: np.ndarray | float | None = None) -> np.ndarray:
+    """w_dense z(dense) + w_lex z(lexical), per-prompt weights (w_dense: 1 - w_lex unless given)."""
+    wl = np.asarray(w_lex, dtype=np.float64)
+    wd = 1 - wl if w_dense is None else np.asarray(w_dense, dtype=np.float64)
+    col = lambda w: w[:, None] if w.ndim else w  # noqa: E731
+    return col(wd) * p.zd + col(wl) * p.zl
+
+
+# --------------------------------------------------------------------------- candidates
+
+def lexical_evidence(p: Parts, kind: str, a: float) -> np.ndarray:
+    """A per-prompt factor in [0, 1] that scales the lexical weight."""
+    if kind == "coverage":
+        return p.coverage ** a
+    if kind == "matched":
+        return np.minimum(1.0, p.matched / a)
+    if kind == "gap":
+        return p.gap_l ** a
+    if kind == "entropy":
+        return p.ent_l ** a
+    raise ValueError(kind)
+
+
+W0 = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
+EVIDENCE = {"coverage": (0.5, 1, 1.5, 2, 3), "matched": (0.05, 0.1, 0.2, 0.3, 0.5),
+            "gap": (0.5, 1, 2), "entropy": (0.5, 1, 2)}
+GATES = {"coverage": (0.3, 0.5, 0.7, 0.9, 1.0), "matched": (0.02, 0.05, 0.1, 0.15, 0.2)}
+CLIPS = (1.5, 2, 3, 4, 6)
+RRF_KS = (5, 10, 30, 60)
+MNZ_KS = (3, 5, 10, 20, 0)  # 0: every skill a half scores above zero counts as retrieved
+
+
+def candidates():
+    """(family, params, fn(Parts) -> scores); the current default first."""
+    yield "current default", {"w_dense": 0.7}, lambda p: 0.7 * p.zd + 0.3 * p.zl
+    for w in (0.5, 0.6, 0.65, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0):
+        yield "fixed z-score weight", {"w_dense": w}, lambda p, w=w: w * p.zd + (1 - w) * p.zl
+    for w in (0.5, 0.6, 0.7, 0.8, 0.9):
+        yield "fixed min-max weight", {"w_dense": w}, lambda p, w=w: w * minmax(p.dense) + (1 - w) * minmax(p.lexical)
+    for kind, params in EVIDENCE.items():
+        for w0, a in itertools.product(W0, params):
+            yield f"evidence: lexical {kind}", {"w0": w0, "a": a}, \
+                lambda p, w0=w0, kind=kind, a=a: weighted(p, w0 * lexical_evidence(p, kind, a))
+    for kind in ("gap", "entropy"):  # each half weighted by its own evidence, weights normalised to sum 1
+        for w0, a in itertools.product(W0, (0.5, 1, 2)):
+            def fn(p, w0=w0, kind=kind, a=a):
+                el, ed = (getattr(p, f"{kind[:3]}_{h}") ** a for h in ("l", "d"))
+                wl, wd = w0 * el, (1 - w0) * ed
+                tot = np.where(wl + wd > 0, wl + wd, 1.0)
+                return weighted(p, wl / tot, np.where(wl + wd > 0, wd / tot, 1.0))
+            yield f"evidence: both halves' {kind}", {"w0": w0, "a": a}, fn
+    for w0, a, b in itertools.product(W0, EVIDENCE["coverage"], EVIDENCE["matched"]):
+        yield "evidence: coverage x matched", {"w0": w0, "a": a, "b": b}, \
+            lambda p, w0=w0, a=a, b=b: weighted(p, w0 * lexical_evidence(p, "coverage", a) * lexical_evidence(p, "matched", b))
+    for kind, taus in GATES.items():
+        for w0, tau in itertools.product(W0, taus):
+            yield f"gate: dense unless {kind} >= tau", {"w0": w0, "tau": tau}, \
+                lambda p, w0=w0, kind=kind, tau=tau: weighted(p, np.where(getattr(p, kind) >= tau, w0, 0.0))
+    for w0, c in itertools.product(W0, CLIPS):
+        yield "lexical z clipped", {"w0": w0, "clip": c}, lambda p, w0=w0, c=c: (1 - w0) * p.zd + w0 * np.minimum(p.zl, c)
+    for k, w in itertools.product(RRF_KS, (0.5, 0.6, 0.7, 0.8)):
+        yield "RRF", {"k": k, "w_dense": w}, \
+            lambda p, k=k, w=w: w / (k + avg_rank(p.dense)) + (1 - w) / (k + avg_rank(p.lexical))
+    for k in MNZ_KS:
+        yield "CombMNZ", {"top": k or "nonzero"}, lambda p, k=k: comb_mnz(p, k)
+
+
+def comb_mnz(p: Parts, k: int) -> np.ndarray:
+    """(number of halves that retrieve a skill) x (sum of their min-max scores for it)."""
+    hits, total = np.zeros(p.dense.shape), np.zeros(p.dense.shape)
+    for m in (p.dense, p.lexical):
+        got = (avg_rank(m) <= k) & (m > 0) if k else m > 0
+        hits += got
+        total += np.where(got, minmax(m), 0.0)
+    return hits * total
+
+
+# --------------------------------------------------------------------------- learned
+
+FEATURES = ("1", "coverage", "matched", "gap_l", "gap_d", "ent_l", "ent_d")
+
+
+def prompt_features(p: Parts) -> np.ndarray:
+    cols = {"1": np.ones(len(p.coverage)), "coverage": p.coverage, "matched": p.matched,
+            "gap_l": p.gap_l, "gap_d": p.gap_d, "ent_l": p.ent_l, "ent_d": p.ent_d}
+    return np.stack([cols[f] for f in FEATURES], axis=1)
+
+
+def learn(sets: list[tuple[Parts, np.ndarray]], lam: float = 1e-3) -> np.ndarray:
+    """Listwise (softmax over skills) fit of s = a z(dense) + (phi . beta) z(lexical), phi the
+    prompt features, on one or more (parts, expected) sets, each set's mean loss weighted
+    equally; returns (a, beta...). L2 on beta, L-BFGS from the default, deterministic."""
+    from scipy.optimize import minimize
+    data = [(prompt_features(p), p.zd, p.zl, e / e.sum(axis=1, keepdims=True)) for p, e in sets]
+
+    def loss(w):
+        a, beta = w[0], w[1:]
+        total, grad = lam * beta @ beta, np.concatenate([[0.0], 2 * lam * beta])
+        for phi, zd, zl, tgt in data:
+            s = a * zd + (phi @ beta)[:, None] * zl
+            s = s - s.max(axis=1, keepdims=True)
+            z = np.exp(s).sum(axis=1, keepdims=True)
+            n = len(s) * len(data)
+            total += -(tgt * (s - np.log(z))).sum() / n
+            d = (np.exp(s) / z - tgt) / n  # d loss / d s
+            grad += np.concatenate([[(d * zd).sum()], phi.T @ (d * zl).sum(axis=1)])
+        return total, grad
+
+    w0 = np.concatenate([[1.0, DEFAULT_RATIO], np.zeros(len(FEATURES) - 1)])
+    return minimize(loss, w0, jac=True, method="L-BFGS-B", options={"maxiter": 1000}).x
+
+
+def learned_scores(p: Parts, w: np.ndarray) -> np.ndarray:
+    return w[0] * p.zd + (prompt_features(p) @ w[1:])[:, None] * p.zl
