@@ -46,9 +46,9 @@ class Screen:
         return [o.selected for o in outcomes]
 
     def prefetch(self, candidates: list[dict[str, str]]) -> None:
-        """Encode the round's new texts before they are screened: at once through the torch model
-        when it is loaded (about 0.1 s a description, vectors the cache keeps), else a few at a time
-        through `check`'s numpy pass (about 0.25 s a description, no 5-8 s torch load for one round)."""
+        """Encode the round's new texts before they are screened, a few at a time through `check`'s
+        numpy pass (about 0.25 s a description on one core): no 5-8 s torch load, one thread, and
+        the same vectors on every run (torch's, on two busy cores, took 0.1 to 1.4 s a text)."""
         from harness.base.textproc import split_words
         from harness.library.exclusions import as_read
         from harness.routers import ROUTERS
@@ -58,13 +58,8 @@ class Screen:
         texts = sorted({split_words(router_text(n, t if mode == "off" else as_read(t), self.cfg.fields))
                         for c in candidates for n, t in c.items()})
         from harness.encoders.numpy_forward import FAST_MAX
-        enc = self.ctx.encoder()
-        base = getattr(enc, "base", None)
-        if base is None or getattr(base, "_model", None) is not None:
-            self.ctx.cache.embed(base or enc, texts)
-        else:
-            for i in range(0, len(texts), FAST_MAX):
-                self.ctx.cache.embed(enc, texts[i:i + FAST_MAX])
+        for i in range(0, len(texts), FAST_MAX):
+            self.ctx.cache.embed(self.ctx.encoder(), texts[i:i + FAST_MAX])
 
     def score(self, sel: list, ref: list, names: list[str]) -> dict:
         won = taken = right = 0

@@ -43,7 +43,12 @@ class Explainer:
         self.docs_emb = self._embed(list(docs)) if encoder is not None and cache is not None and docs else None
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        return self.cache.embed(self.encoder, [split_words(t) for t in texts])
+        """A few texts a call: `improve`'s encoder then takes its numpy pass (no torch load); the
+        torch encoder gives each text the same vector whatever its company."""
+        from harness.encoders.numpy_forward import FAST_MAX
+        texts = [split_words(t) for t in texts]
+        parts = [self.cache.embed(self.encoder, texts[i:i + FAST_MAX]) for i in range(0, len(texts), FAST_MAX)]
+        return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
     def why(self, items: Sequence[tuple[str, str, str]], top: int = 5) -> list[list[dict]]:
         """For each (prompt, own skill, rival skill): the words pulling the prompt to the rival."""
