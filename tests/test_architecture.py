@@ -13,8 +13,8 @@ from conftest import REPO
 
 PACKAGE = REPO / "harness"
 # bottom to top: the pipeline library -> eval set -> encoders -> records -> metrics -> routers
-# -> runs -> graph -> compare -> reports -> commands (docs/architecture.md)
-LAYERS = ("base", "library", "evalsets", "encoders", "results", "metrics", "routers", "runs", "graph", "compare",
+# -> runs -> graph -> compare -> improve -> reports -> commands (docs/architecture.md)
+LAYERS = ("base", "library", "evalsets", "encoders", "results", "metrics", "routers", "runs", "graph", "compare", "improve",
           "reports", "commands")
 
 

@@ -229,3 +229,18 @@ def test_an_abstained_prompt_is_a_miss_not_a_steal_by_no_skill():
         == [("a", "b", 2, 4)]
     orphans = find_orphans(records, ["a", "b"], "hybrid")
     assert orphans["shadowed"] == [] and orphans["never_chosen"] == []
+
+
+def test_the_evidence_of_a_collision_says_word_by_word_what_pulls_it(example_graphs, tmp_path):
+    from harness.base.textproc import tokens
+    c = next(c for c in example_graphs["v2"]["collisions"] if c["victim"] == "forge-schema-changes")
+    explained = [e for e in c["evidence"] if "why" in e]
+    assert len(explained) == 3 and explained == c["evidence"][:3]
+    for e in explained:
+        pulls = [w["pull"] for w in e["why"]]
+        assert pulls and pulls == sorted(pulls, reverse=True) and min(pulls) > 0
+        assert {w["term"] for w in e["why"]} <= set(tokens(e["prompt"])) and all(w["dense"] is not None for w in e["why"])
+    # the words that pull a prompt the most are ones the thief's description has and the victim's lacks
+    top = explained[0]["why"][0]
+    assert top["bm25_rival"] > top["bm25_own"] == 0
+    assert all("why" not in e for c in example_graphs["v2"]["collisions"] if c["severity"] == "low" for e in c["evidence"])

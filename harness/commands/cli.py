@@ -77,6 +77,18 @@ def cmd_check(args) -> int:
     return check_command(args)
 
 
+def cmd_improve(args) -> int:
+    import json
+    from harness.commands.improve import run_improve
+    from harness.reports.improve_text import render_improve
+    rep = run_improve(args)["report"]
+    if args.json:
+        print(json.dumps(rep, indent=2, ensure_ascii=False))
+    else:
+        print(rep["diff"] if args.diff else render_improve(rep), end="")
+    return 0
+
+
 def cmd_history(args) -> int:
     from harness.commands.history import run_history
     if not args.library:
@@ -92,7 +104,7 @@ def cmd_schema(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "history": cmd_history, "check": cmd_check, "report": cmd_report,
-            "eval-set": cmd_eval_set, "schema": cmd_schema}
+            "eval-set": cmd_eval_set, "schema": cmd_schema, "improve": cmd_improve}
 
 
 class _ClosedPipeSafe:

@@ -153,6 +153,8 @@ def build_graph(result, library, k: int = SIMILAR_K, th: Thresholds = Thresholds
     excl = exclusion_edges(library, term_index(library))
     edges += excl
     collisions, orphans = collisions_and_orphans(result, library, th, prompts, sim=sim, excl=excl)
+    from harness.graph.why import explain_evidence
+    explain_evidence(collisions, library, res, encoder, cache)
     per_skill = res.per_skill.get(default, {})
     tokens = encoder.count_tokens([s.text(res.fields) for s in library.skills]) if encoder is not None else [None] * len(names)
     nodes = []

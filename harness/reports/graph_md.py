@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.reports.format import md_cell, pct
+from harness.routers.explain import short
 
 
 def render_graph_md(graph: dict, max_rows: int = 10) -> str:
@@ -22,6 +23,12 @@ def render_graph_md(graph: dict, max_rows: int = 10) -> str:
                          f"{md_cell(', '.join(c['shared_terms'][:4]))} | {md_cell(ev)} |")
         lines += [""] + [f"- **{md_cell(c['victim'])} → {md_cell(c['thief'])}**: {md_cell(c['suggestion'])}"
                          for c in col[:min(max_rows, 5)]]
+        why = [c for c in col[:max_rows] if any(e.get("why") for e in c["evidence"])]
+        if why:
+            lines += ["", "Why, word by word (the words of each evidence prompt that pull it to the thief, and their "
+                          "pull in the hybrid's units: `harness/routers/explain.py`):", ""]
+            lines += [f"- **{md_cell(c['victim'])} → {md_cell(c['thief'])}**: " + "; ".join(
+                f"{md_cell(e['id'])}: {md_cell(short(e['why']))}" for e in c["evidence"] if e.get("why")) for c in why]
     lines += ["", "## Orphans and magnets", ""]
     lines.append(f"- unlabelled (no prompt expects them: a coverage gap, not a verdict): "
                  f"{', '.join(orph['unlabelled']) or 'none'}")

@@ -73,6 +73,11 @@ class BM25Router(Router):
         w = np.where(tf > 0, idf[None, :] * tf * (self.k1 + 1) / (tf + norm[:, None]), 0.0)
         self._weights_t = np.ascontiguousarray(w.T)
 
+    def term_weights(self, query: str) -> dict[str, np.ndarray]:
+        """Each distinct term of `query` that the fitted texts use, with its weight per skill:
+        `score` is their sum (what `improve` and the collision evidence explain, term by term)."""
+        return {w: self._weights_t[self._vocab[w]] for w in sorted(set(self._terms(query))) if w in self._vocab}
+
     def score(self, queries: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(queries), self._weights_t.shape[1]), dtype=np.float64)
         vocab = self._vocab

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness.reports.html.safe import svg_img, text as t
 from harness.reports.format import ABSTENTION_COLUMNS, abstention, pct
+from harness.routers.explain import short
 
 NOT_COMPUTED = "not computed (run without --no-graph)"
 
@@ -67,7 +68,9 @@ def collisions_section(col: list[dict] | None, graph_svg: str | None, max_rows: 
     shown = [c for c in col if c["severity"] in ("high", "medium")][:max_rows]
     for c in shown:
         r = c["routers"].get(c.get("reference_router", ""), {})
-        ev = "".join(f"<li><code>{t(e['id'])}</code> ({t(e['how'])}): {t(e['prompt'])}</li>" for e in c["evidence"][:6])
+        ev = "".join(f"<li><code>{t(e['id'])}</code> ({t(e['how'])}): {t(e['prompt'])}"
+                     + (f" <span class=\"muted\">pulled by {t(short(e['why']))}</span>" if e.get("why") else "") + "</li>"
+                     for e in c["evidence"][:6])
         parts.append(f'<details class="sev-{t(c["severity"])}"><summary><b>{t(c["severity"])}</b>: prompts of '
                      f'<b>{t(c["victim"])}</b> taken by <b>{t(c["thief"])}</b> — {t(r.get("stolen", 0))}/{t(r.get("support", 0))} '
                      f'({t(c.get("reference_router", ""))}), routers agreeing {pct(c["agreement"])} %</summary>'
