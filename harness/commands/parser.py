@@ -127,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--cache-dir", metavar="DIR")
     sch = sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of an output file")
     sch.add_argument("name", choices=("results",), help="results: results.json, the per-prompt record under $defs/Record")
+    syn = sub.add_parser("synth-library", help="a distractor skill library from real tool descriptions (MetaTool)")
+    syn.add_argument("--from-metatool", required=True, metavar="DIR", help="the MetaTool dataset folder "
+                     "(plugin_des.json; e.g. ../shared/datasets/metatool): one SKILL.md per tool")
+    syn.add_argument("--out", required=True, metavar="FOLDER", help="the library folder to write (replaced whole)")
+    syn.add_argument("--n", type=int, metavar="N", help="exactly N skills: a seeded draw of the tools, or all of "
+                     "them plus seeded variants (default: one per tool)")
+    syn.add_argument("--seed", type=int, default=0, help="seed of the draw and the variants (default 0)")
     es = sub.add_parser("eval-set", help="tools for labelled eval sets")
     es_sub = es.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
     chk = es_sub.add_parser("check", help="format, labels, coverage, near-duplicates, copied description text, split balance")
