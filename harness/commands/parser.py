@@ -64,6 +64,12 @@ def add_graph_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--similar-k", type=int, help=f"similar edges: k nearest skills by description (default {SIMILAR_K})")
 
 
+def add_also_installed(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--also-installed", action="append", metavar="SRC[@REF]", help="another library installed beside "
+                   "this one (repeatable; a folder, repository or bundle, e.g. a synth-library folder): route over "
+                   "both, metrics over this library's prompts, and report the outside skills that take them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="skill-harness", description="How does an agent route your skill library?")
     parser.add_argument("--version", action="version", version=f"skill-harness {__version__}")
@@ -74,10 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_options(run)
     run.add_argument("--no-graph", action="store_true", help="metrics and records only: skip the routing graph outputs")
     run.add_argument("--html", metavar="OUT.html", help="also write the HTML report")
+    add_also_installed(run)
     graph = sub.add_parser("graph", help="the routing graph: collisions with evidence, orphans, magnets, exports")
     add_common(graph)
     graph.add_argument("--out", default="skill-harness-out", metavar="DIR")
     add_graph_options(graph)
+    add_also_installed(graph)
     cmp = sub.add_parser("compare", help="what changed between two runs or two releases; a CI gate")
     cmp.add_argument("base", metavar="BASE", help="a results folder, or a library SRC@REF to run now")
     cmp.add_argument("head", metavar="HEAD", help="a results folder, or a library SRC@REF to run now")
@@ -85,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_options(cmp)
     cmp.add_argument("--out", default="skill-harness-compare", metavar="DIR", help="compare.json, compare.md (and the runs)")
     cmp.add_argument("--fail-on", metavar="POLICY", help="e.g. top1-drop>1.0,sig:recall3-drop>0,skill-recall-drop>10,new-collision,new-orphan")
-    cmp.add_argument("--allow-mismatch", metavar="DIMS", help="comma list of intended differences: eval-set, labels, routers, model, seed, fields, split, fidelity")
+    cmp.add_argument("--allow-mismatch", metavar="DIMS", help="comma list of intended differences: eval-set, labels, routers, model, seed, fields, split, fidelity, also-installed")
     cmp.add_argument("--gate-router", metavar="NAME", help="router the policy reads (default: hybrid)")
     cmp.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report: one test case per --fail-on rule")
     hist = sub.add_parser("history", help="one row per release: skills, accuracy, collisions, orphans, findings; a trend plot")
