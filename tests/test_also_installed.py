@@ -60,6 +60,14 @@ def test_a_planted_thief_takes_the_prompts_and_is_named(setup, cache_dir, capsys
     # the outside entry is its own entry (LABEL:NAME) even when it shares the victim's name
     assert {r["selected"] for r in recs if r["id"].startswith("a")} == {f"other-plugin:{thief}"}
     assert {r["selected"] for r in recs if r["id"].startswith("b")} == {"beta"}
+    md = (tmp_path / "both" / "report.md").read_text()
+    section = md.split("## Installed together (--also-installed)", 1)[1]
+    assert "| bm25 | 100.0 | 40.0 | -60.0 |" in section
+    assert f"| alpha | {thief} | {other} | 3 |" in section
+    assert "Installed together" not in (tmp_path / "alone" / "report.md").read_text()
+    assert main(["report", str(tmp_path / "both"), "--html", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text()
+    assert '<section id="installed">' in html and f"<td>{thief}</td>" in html
     # without the option the document is as before: no new keys
     assert "cross_library" not in alone and "also_installed_effect" not in alone
     assert "also_installed" not in alone["library"]
@@ -73,6 +81,7 @@ def test_no_thief_is_an_empty_list(setup, cache_dir):
     doc = json.loads((tmp_path / "both" / "results.json").read_text())
     assert doc["cross_library"] == []
     assert doc["also_installed_effect"] == {"bm25": {"top1_alone": 1.0, "top1": 1.0}}
+    assert "None: no prompt of this library went to an outside skill." in (tmp_path / "both" / "report.md").read_text()
 
 
 def test_compare_refuses_different_also_installed_sets_unless_allowed(setup, cache_dir, capsys):
