@@ -135,6 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--cache-dir", metavar="DIR")
     sch = sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of an output file")
     sch.add_argument("name", choices=("results",), help="results: results.json, the per-prompt record under $defs/Record")
+    swp = sub.add_parser("sweep", help="how big a catalog gets before routing breaks: the library beside N distractor skills")
+    add_common(swp)
+    swp.add_argument("--distractors", nargs="+", required=True, metavar="SRC", help="libraries (e.g. synth-library "
+                     "folders) whose skills are drawn as distractors")
+    swp.add_argument("--sizes", default="0,100,300,1000,3000", metavar="N,N,…", help="distractor counts (default "
+                     "0,100,300,1000,3000; 0 is always included)")
+    swp.add_argument("--draws", type=int, default=3, metavar="D", help="seeded draws of the distractors per N (default 3)")
+    swp.add_argument("--out", default="skill-harness-sweep", metavar="DIR", help="sweep.json, sweep.md, sweep.svg")
     syn = sub.add_parser("synth-library", help="a distractor skill library from real tool descriptions (MetaTool)")
     syn.add_argument("--from-metatool", required=True, metavar="DIR", help="the MetaTool dataset folder "
                      "(plugin_des.json; e.g. ../shared/datasets/metatool): one SKILL.md per tool")
