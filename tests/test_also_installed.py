@@ -112,3 +112,27 @@ def test_bad_also_installed_is_one_error_line(setup, cache_dir, capsys):
 def test_labels_are_short_and_distinct():
     assert labels(["/x/plugins/Other_Plugin", "../a/agent-toolkit.bundle@release-1", "/y/other_plugin/"]) == [
         "other-plugin", "agent-toolkit-release-1", "other-plugin-2"]
+
+
+def test_compare_and_history_route_both_sides_beside_the_outside_library(setup, cache_dir, capsys):
+    from conftest import git
+    tmp_path, lib, ev = setup
+    git(lib, "init", "-q", "-b", "main")
+    git(lib, "add", "-A")
+    git(lib, "commit", "-qm", "v1")
+    git(lib, "tag", "v1")
+    other = tmp_path / "bakery"
+    write_skill(other, "gamma", "gamma", "Bake sourdough bread at home.")
+    common = ["--eval-set", str(ev), "--router", "bm25", "--cache-dir", str(cache_dir), "--also-installed", str(other)]
+    assert main(["compare", f"{lib}@v1", f"{lib}@v1", "--out", str(tmp_path / "c"), *common]) == 0
+    for side in ("base", "head"):
+        doc = json.loads((tmp_path / "c" / side / "results.json").read_text())
+        assert [o["source"] for o in doc["library"]["also_installed"]] == [str(other)] and doc["cross_library"] == []
+    assert main(["history", "--library", str(lib), "--refs", "v1", "--out", str(tmp_path / "h"), *common]) == 0
+    doc = json.loads((tmp_path / "h" / "v1" / "results.json").read_text())
+    assert doc["library"]["also_installed"][0]["skills"] == 1
+    # two results folders run nothing: the option would be ignored, so it is refused
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "c" / "base"), str(tmp_path / "c" / "head"), "--out", str(tmp_path / "c2"),
+                 "--also-installed", str(other)]) == 2
+    assert "--also-installed" in error_line(capsys.readouterr().err)
