@@ -136,3 +136,35 @@ def test_compare_and_history_route_both_sides_beside_the_outside_library(setup, 
     assert main(["compare", str(tmp_path / "c" / "base"), str(tmp_path / "c" / "head"), "--out", str(tmp_path / "c2"),
                  "--also-installed", str(other)]) == 2
     assert "--also-installed" in error_line(capsys.readouterr().err)
+
+
+def test_check_routes_the_what_if_beside_the_outside_library_and_keys_its_cache_on_it(setup, tmp_path_factory, capsys):
+    tmp_path, lib, ev = setup
+    cache = tmp_path_factory.mktemp("check-cache")  # its own: the remembered base must not come from elsewhere
+    other = tmp_path / "other-plugin"
+    write_skill(other, "alpha-pro", "alpha-pro", ALPHA + " Rotate, audit, touched, now, in. Ledger keys vault who.")
+    argv = ["check", str(lib / "alpha" / "SKILL.md"), "--library", str(lib), "--eval-set", str(ev), "--router", "bm25",
+            "--fields", "description", "--cache-dir", str(cache), "--json"]
+
+    def as_is(*extra):
+        capsys.readouterr()
+        main(argv + list(extra))
+        return json.loads(capsys.readouterr().out)["as_is"]  # one file: its own report
+    assert as_is()["loses"] == []  # alone: alpha keeps its 3 prompts (and this base is remembered)
+    taken = as_is("--also-installed", str(other))  # a remembered base of the library alone must not answer
+    assert [x["now"] for x in taken["loses"]] == ["other-plugin:alpha-pro"] * 3 and taken["top1"] == 0.4
+    assert len(list((cache / "check-base").glob("*.json"))) == 2
+    assert main(["check", str(lib / "alpha" / "SKILL.md"), "--library", str(lib), "--also-installed", str(other)]) == 2
+    assert "needs --eval-set" in error_line(capsys.readouterr().err)
+
+
+def test_graph_with_an_outside_thief_leaves_it_to_cross_library(setup, cache_dir, capsys):
+    tmp_path, lib, ev = setup
+    other = tmp_path / "other-plugin"
+    write_skill(other, "alpha-pro", "alpha-pro", ALPHA + " Rotate, audit, touched, now, in. Ledger keys vault who.")
+    assert main(["graph", "--library", str(lib), "--eval-set", str(ev), "--router", "bm25", "--fields", "description",
+                 "--out", str(tmp_path / "g"), "--cache-dir", str(cache_dir), "--also-installed", str(other)]) == 0
+    collisions = json.loads((tmp_path / "g" / "collisions.json").read_text())["collisions"]
+    assert all(c["thief"] in ("alpha", "beta") and c["victim"] in ("alpha", "beta") for c in collisions)
+    doc = json.loads((tmp_path / "g" / "results.json").read_text())
+    assert doc["cross_library"][0]["prompts"] == 3

@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--model", metavar="DIR")
     chk.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
     chk.add_argument("--cache-dir", metavar="DIR")
+    add_also_installed(chk)
     sch = sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of an output file")
     sch.add_argument("name", choices=("results",), help="results: results.json, the per-prompt record under $defs/Record")
     swp = sub.add_parser("sweep", help="how big a catalog gets before routing breaks: the library beside N distractor skills")

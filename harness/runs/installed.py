@@ -48,6 +48,18 @@ def labels(sources: list[str]) -> list[str]:
     return out
 
 
+def load_outside(specs, cache_dir, invalid_frontmatter: str = "skip", max_skill_bytes: int = 1 << 20,
+                 progress=None) -> list[Outside]:
+    """The --also-installed libraries, in the order given, each with its label."""
+    from harness.library.loader import load_library
+    out = []
+    for spec, label in zip(specs, labels(list(specs))):
+        if progress is not None:
+            progress.step(f"loading the also-installed library {spec}")
+        out.append(Outside(load_library(spec, cache_dir, invalid_frontmatter, max_skill_bytes), label))
+    return out
+
+
 def combined(library: Library, outside: list[Outside]) -> tuple[Library, list[str], dict[str, Outside]]:
     """The library with every outside skill appended (named by its entry id), the names the
     routers read (bare names), and entry id -> its outside library."""

@@ -204,10 +204,6 @@ def execute(cfg: RunConfig, progress=None) -> RunResult:
 
 def _load_outside(cfg: RunConfig, progress) -> list:
     """The --also-installed libraries (runs.installed.Outside), in the order given."""
-    from harness.runs.installed import Outside, labels
-    specs, out = cfg.inputs.also_installed, []
-    for spec, label in zip(specs, labels(list(specs))):
-        progress.step(f"loading the also-installed library {spec}")
-        lib = load_library(spec, cfg.cache_dir, cfg.inputs.invalid_frontmatter, cfg.limits.max_skill_bytes)
-        out.append(Outside(lib, label))
-    return out
+    from harness.runs.installed import load_outside
+    return load_outside(cfg.inputs.also_installed, cfg.cache_dir, cfg.inputs.invalid_frontmatter,
+                        cfg.limits.max_skill_bytes, progress)
