@@ -58,7 +58,8 @@ def test_harmless_distractors_have_no_cliff_and_draws_are_seeded(setup, cache_di
 @pytest.mark.parametrize("extra, needle", [(["--sizes", "0,9"], "--sizes 9: the --distractors hold 6 skills"),
                                            (["--sizes", "5,2"], "--sizes '5,2': give increasing"),
                                            (["--sizes", "a"], "--sizes 'a': give comma-separated"),
-                                           (["--draws", "0"], "--draws 0: must be at least 1")])
+                                           (["--draws", "0"], "--draws 0: must be at least 1"),
+                                           (["--strict"], "--strict: not used by sweep")])
 def test_bad_sweep_options_are_one_error_line(setup, cache_dir, capsys, extra, needle):  # noqa: F811
     tmp_path, lib, ev = setup
     harmless(tmp_path / "pool", 6)

@@ -30,6 +30,9 @@ def run_sweep(args) -> int:
     sizes = parse_sizes(args.sizes)
     if args.draws < 1:
         raise HarnessError(f"--draws {args.draws}: must be at least 1")
+    for opt, given in (("--strict", args.strict), ("--calibrate-on", args.calibrate_on)):
+        if given:
+            raise HarnessError(f"{opt}: not used by sweep (it would be ignored)")
     cfg = run_config(args)
     if any(r.startswith(COMMAND_PREFIX) for r in cfg.routing.routers):
         raise HarnessError("sweep routes with the score routers: a command router is not supported")
