@@ -59,8 +59,11 @@ def sweep_svg(doc: dict) -> str:
         if measure == "top1" and doc["cliff"] is not None:
             ax.axvline(doc["cliff"], color="crimson", linestyle="--", linewidth=1)
             ax.annotate(f"cliff: {doc['cliff']}", (doc["cliff"], 5), color="crimson")
-        ax.set_xscale("symlog", linthresh=1)
-        ax.set_xlabel("distractor skills installed beside the library (N; 0 at left)")
+        ax.set_xscale("symlog", linthresh=min([n for n in xs if n > 0] or [1]))  # linear from 0 to the first N
+        ax.set_xticks(xs)
+        ax.set_xticklabels([f"{n:,}" for n in xs], fontsize=8)
+        ax.minorticks_off()
+        ax.set_xlabel("distractor skills installed beside the library (N, log scale)")
         ax.set_title(f"{title} (%), mean and range over draws")
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
