@@ -23,7 +23,6 @@ import argparse
 import csv
 import hashlib
 import json
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -33,20 +32,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tune_router import Release  # noqa: E402
 
-from harness.base.textproc import split_words  # noqa: E402
 from harness.evalsets.evalset import load_eval_sets, scope  # noqa: E402
 from harness.library.exclusions import as_read  # noqa: E402
 from harness.library.loader import load_library  # noqa: E402
+from harness.library.synth import skill_name, write_library  # noqa: E402  (the package's synth-library)
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO.parent / "shared" / "datasets" / "metatool"
 TAG = "metatool"
 SEED = 0
-
-
-def skill_name(tool: str) -> str:
-    """ResearchHelper -> research-helper, C3_Glide -> c3-glide (kebab-case, as SKILL.md names are)."""
-    return re.sub(r"[^a-z0-9]+", "-", split_words(tool).lower()).strip("-")
 
 
 def read_data(data: Path = DATA) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -70,16 +64,11 @@ def dev_tools(tools: list[str], seed: int = SEED) -> set[str]:
 
 def build(dest: Path, seed: int = SEED, data: Path = DATA) -> tuple[Path, Path]:
     """Writes dest/skills/<name>/SKILL.md and dest/eval/metatool.jsonl; returns both folders."""
-    import yaml
     tools, queries = read_data(data)
     names = {t: skill_name(t) for t in tools}
     assert len(set(names.values())) == len(names), "two tools share a kebab-case name"
     skills, evals = dest / "skills", dest / "eval"
-    for tool, desc in sorted(tools.items()):
-        folder = skills / names[tool]
-        folder.mkdir(parents=True)
-        front = yaml.safe_dump({"name": names[tool], "description": desc}, sort_keys=False, allow_unicode=True, width=1 << 16)
-        (folder / "SKILL.md").write_text(f"---\n{front}---\n", encoding="utf-8")
+    write_library(skills, [(names[t], d) for t, d in sorted(tools.items())])
     dev = dev_tools(list(tools), seed)
     evals.mkdir(parents=True)
     with open(evals / "metatool.jsonl", "w", encoding="utf-8") as fh:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.base.errors import HarnessError
 
-MARKERS = ("results.json", "compare.json", "history.json", "check.json")
+MARKERS = ("results.json", "compare.json", "history.json", "check.json", "synth-library.json", "sweep.json")
 # Run once an output folder has been swapped in, before a signal held off during the swap can land.
 # The command-line entry point registers one that ignores SIGINT/SIGTERM from then on: the outputs
 # are whole and new, so the command must not then exit 130 ("--out left as it was").

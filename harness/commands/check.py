@@ -38,6 +38,8 @@ def validate(args) -> None:
     for opt, value in (("--against", args.against), ("--description", args.description)):
         if value is not None and (args.changed or len(paths) != 1):
             raise HarnessError(f"{opt}: needs exactly one PATH (got {'--changed' if args.changed else f'{len(paths)} paths'})")
+    if args.also_installed and not args.eval_set:
+        raise HarnessError("--also-installed changes the routed what-if, which needs --eval-set")
     if args.lint_only and args.eval_set:
         raise HarnessError("--lint-only: no what-if is routed, so --eval-set would be ignored: give one or the other")
     if args.annotate == "github" and args.json:

@@ -34,15 +34,16 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
-def base_key(files: dict[str, bytes], evalset_sha256: str, cfg, model_sha256: str | None) -> str:
+def base_key(files: dict[str, bytes], evalset_sha256: str, cfg, model_sha256: str | None, outside=()) -> str:
+    """`outside`: (source, content_sha256) of each --also-installed library, in order."""
     import yaml
 
     from harness import __version__
     h = hashlib.sha256()
     cfg_doc = {k: v for k, v in asdict(cfg).items() if k != "cache_dir"}
     cfg_doc["inputs"] = {k: v for k, v in cfg_doc["inputs"].items() if k != "library"}
-    h.update(json.dumps([FORMAT, __version__, code_digest(), yaml.__version__, evalset_sha256, model_sha256, cfg_doc],
-                        sort_keys=True, default=str).encode())
+    parts = [FORMAT, __version__, code_digest(), yaml.__version__, evalset_sha256, model_sha256, cfg_doc]
+    h.update(json.dumps(parts + ([[list(o) for o in outside]] if outside else []), sort_keys=True, default=str).encode())
     for path in sorted(files):
         h.update(f"\0{path}\0{len(files[path])}\0".encode("utf-8", "surrogatepass"))
         h.update(files[path])

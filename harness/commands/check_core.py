@@ -94,14 +94,19 @@ def route_what_if(doc: dict, s: Session, targets, rules) -> None:
     from harness.evalsets.evalset import load_eval_sets
     evalset = load_eval_sets(s.args.eval_set)
     cfg = s.config()
-    key = base_key(s.base_files, evalset.sha256, cfg, s.encoder.sha256 if s.uses_model else None)
+    from harness.runs.installed import load_outside
+    outside = load_outside(s.args.also_installed or [], s.cache_dir, s.args.invalid_frontmatter)
+    if outside:
+        doc["also_installed"] = [o.describe() for o in outside]
+    key = base_key(s.base_files, evalset.sha256, cfg, s.encoder.sha256 if s.uses_model else None,
+                   [(o.library.source, o.library.content_sha256) for o in outside])
     base = load_base(s.cache_dir, key)
     if base is None:
-        base = routed("base", cfg, s.base_lib, evalset, s.ctx)
+        base = routed("base", cfg, s.base_lib, evalset, s.ctx, outside)
         save_base(s.cache_dir, key, base)
     same = s.head_files == s.base_files   # the same library: the same run
     head = RunDir("head", base.results, base.records, base.collisions, base.orphans) if same else \
-        routed("head", cfg, s.head_lib, evalset, s.ctx)
+        routed("head", cfg, s.head_lib, evalset, s.ctx, outside)
     texts = {p.id: p.prompt for p in evalset.prompts}
     if all(t.base.ref is None for t in targets):
         for rep in doc["files"]:

@@ -96,6 +96,16 @@ def cmd_history(args) -> int:
     return run_history(args)
 
 
+def cmd_sweep(args) -> int:
+    from harness.commands.sweep import run_sweep
+    return run_sweep(args)
+
+
+def cmd_synth_library(args) -> int:
+    from harness.commands.synth import run_synth_library
+    return run_synth_library(args)
+
+
 def cmd_schema(args) -> int:
     import json
     from harness.results.jsonschema import SCHEMAS
@@ -104,7 +114,8 @@ def cmd_schema(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "graph": cmd_run, "compare": cmd_compare, "history": cmd_history, "check": cmd_check, "report": cmd_report,
-            "eval-set": cmd_eval_set, "schema": cmd_schema, "improve": cmd_improve}
+            "eval-set": cmd_eval_set, "schema": cmd_schema, "improve": cmd_improve,
+            "synth-library": cmd_synth_library, "sweep": cmd_sweep}
 
 
 class _ClosedPipeSafe:

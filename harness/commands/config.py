@@ -59,8 +59,12 @@ def run_config(args, library: str | None = None):
         from harness.library.listing import ListingBudget
         ListingBudget.parse(args.listing_budget)
     check_relevance(args, routers)
+    also = tuple(resolve_library(s) for s in getattr(args, "also_installed", None) or [])
+    if also and any(r.startswith(COMMAND_PREFIX) for r in routers):
+        raise HarnessError("--also-installed routes with the score routers: a command router is not supported with it")
     return RunConfig(
-        Inputs(library, eval_sets, split=args.split, invalid_frontmatter=args.invalid_frontmatter, label_hint=label_hint),
+        Inputs(library, eval_sets, split=args.split, invalid_frontmatter=args.invalid_frontmatter, label_hint=label_hint,
+               also_installed=also),
         Routing(routers, model=args.model, fields=args.fields, exclusions=args.exclusions,
                 listing_budget=args.listing_budget, abstain=args.abstain, abstain_rule=args.abstain_rule,
                 calibrate_on=args.calibrate_on or []),

@@ -23,7 +23,7 @@ DEFAULTS = {
     "similar_k": SIMILAR_K,
 }
 # options whose default is "none given" (no value to fill in)
-UNSET = ("library", "eval_set", "router", "model", "cache_dir", "listing_budget", "abstain", "calibrate_on")
+UNSET = ("library", "eval_set", "router", "model", "cache_dir", "listing_budget", "abstain", "calibrate_on", "also_installed")
 COMMAND_ROUTER = ("router_timeout", "router_jobs", "router_retries", "router_batch", "repeat", "no_shuffle")
 GRAPH = ("steal_share", "near_margin", "near_share", "similar_k")
 # (option, lowest, lowest allowed, highest): a share in (0, 1], a margin in [0, 1], k >= 1

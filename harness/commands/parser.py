@@ -64,6 +64,12 @@ def add_graph_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--similar-k", type=int, help=f"similar edges: k nearest skills by description (default {SIMILAR_K})")
 
 
+def add_also_installed(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--also-installed", action="append", metavar="SRC[@REF]", help="another library installed beside "
+                   "this one (repeatable; a folder, repository or bundle, e.g. a synth-library folder): route over "
+                   "both, metrics over this library's prompts, and report the outside skills that take them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="skill-harness", description="How does an agent route your skill library?")
     parser.add_argument("--version", action="version", version=f"skill-harness {__version__}")
@@ -74,18 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_options(run)
     run.add_argument("--no-graph", action="store_true", help="metrics and records only: skip the routing graph outputs")
     run.add_argument("--html", metavar="OUT.html", help="also write the HTML report")
+    add_also_installed(run)
     graph = sub.add_parser("graph", help="the routing graph: collisions with evidence, orphans, magnets, exports")
     add_common(graph)
     graph.add_argument("--out", default="skill-harness-out", metavar="DIR")
     add_graph_options(graph)
+    add_also_installed(graph)
     cmp = sub.add_parser("compare", help="what changed between two runs or two releases; a CI gate")
     cmp.add_argument("base", metavar="BASE", help="a results folder, or a library SRC@REF to run now")
     cmp.add_argument("head", metavar="HEAD", help="a results folder, or a library SRC@REF to run now")
     add_common(cmp)
     add_graph_options(cmp)
     cmp.add_argument("--out", default="skill-harness-compare", metavar="DIR", help="compare.json, compare.md (and the runs)")
+    add_also_installed(cmp)
     cmp.add_argument("--fail-on", metavar="POLICY", help="e.g. top1-drop>1.0,sig:recall3-drop>0,skill-recall-drop>10,new-collision,new-orphan")
-    cmp.add_argument("--allow-mismatch", metavar="DIMS", help="comma list of intended differences: eval-set, labels, routers, model, seed, fields, split, fidelity")
+    cmp.add_argument("--allow-mismatch", metavar="DIMS", help="comma list of intended differences: eval-set, labels, routers, model, seed, fields, split, fidelity, also-installed")
     cmp.add_argument("--gate-router", metavar="NAME", help="router the policy reads (default: hybrid)")
     cmp.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report: one test case per --fail-on rule")
     hist = sub.add_parser("history", help="one row per release: skills, accuracy, collisions, orphans, findings; a trend plot")
@@ -93,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_options(hist)
     hist.add_argument("--refs", required=True, metavar="REFS", help="comma-separated refs, or a tag glob such as 'release-*'")
     hist.add_argument("--out", default="skill-harness-history", metavar="DIR")
+    add_also_installed(hist)
     rep = sub.add_parser("report", help="one self-contained HTML file: metrics, skills, collisions, orphans, findings, history")
     rep.add_argument("results", metavar="RESULTS_DIR")
     rep.add_argument("--compare", metavar="BASE_DIR", help="a previous release's results folder: show the change")
@@ -125,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--model", metavar="DIR")
     chk.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
     chk.add_argument("--cache-dir", metavar="DIR")
+    add_also_installed(chk)
     sch = sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of an output file")
     sch.add_argument("name", choices=("results",), help="results: results.json, the per-prompt record under $defs/Record")
     imp = sub.add_parser("improve", help="one SKILL.md (or a pair): a description that wins its prompts, chosen on dev, "
@@ -148,6 +159,21 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--model", metavar="DIR")
     imp.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
     imp.add_argument("--cache-dir", metavar="DIR")
+    swp = sub.add_parser("sweep", help="how big a catalog gets before routing breaks: the library beside N distractor skills")
+    add_common(swp)
+    swp.add_argument("--distractors", nargs="+", required=True, metavar="SRC", help="libraries (e.g. synth-library "
+                     "folders) whose skills are drawn as distractors")
+    swp.add_argument("--sizes", default="0,100,300,1000,3000", metavar="N,N,…", help="distractor counts (default "
+                     "0,100,300,1000,3000; 0 is always included)")
+    swp.add_argument("--draws", type=int, default=3, metavar="D", help="seeded draws of the distractors per N (default 3)")
+    swp.add_argument("--out", default="skill-harness-sweep", metavar="DIR", help="sweep.json, sweep.md, sweep.svg")
+    syn = sub.add_parser("synth-library", help="a distractor skill library from real tool descriptions (MetaTool)")
+    syn.add_argument("--from-metatool", required=True, metavar="DIR", help="the MetaTool dataset folder "
+                     "(plugin_des.json; e.g. ../shared/datasets/metatool): one SKILL.md per tool")
+    syn.add_argument("--out", required=True, metavar="FOLDER", help="the library folder to write (replaced whole)")
+    syn.add_argument("--n", type=int, metavar="N", help="exactly N skills: a seeded draw of the tools, or all of "
+                     "them plus seeded variants (default: one per tool)")
+    syn.add_argument("--seed", type=int, default=0, help="seed of the draw and the variants (default 0)")
     es = sub.add_parser("eval-set", help="tools for labelled eval sets")
     es_sub = es.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
     chk = es_sub.add_parser("check", help="format, labels, coverage, near-duplicates, copied description text, split balance")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.base.errors import HarnessError
 
-DIMENSIONS = ("eval-set", "labels", "routers", "model", "seed", "fields", "split", "fidelity")
+DIMENSIONS = ("eval-set", "labels", "routers", "model", "seed", "fields", "split", "fidelity", "also-installed")
 ROUTER_FIDELITY_KEYS = ("exclusions",)  # keys of a router's config that record a fidelity option
 ABSENT = "(absent)"
 
@@ -80,6 +80,9 @@ def differences(base, head) -> dict[str, str]:
         if fa["exclusions"] != fb["exclusions"]:  # the routers' own exclusion settings follow from the mode
             fa, fb = ({k: v for k, v in f.items() if "." not in k} for f in (fa, fb))
         out["fidelity"] = "fidelity options differ: " + changed(fa, fb)
+    installed = lambda res: sorted((o["source"], o["content_sha256"][:12]) for o in res.library.get("also_installed", []))  # noqa: E731
+    if installed(a) != installed(b):
+        out["also-installed"] = f"also-installed libraries {installed(a) or 'none'} vs {installed(b) or 'none'}"
     if ea["split"] != eb["split"]:
         out["split"] = f"split {ea['split']!r} vs {eb['split']!r}"
     return out

@@ -15,7 +15,9 @@ def find_collisions(records: list[Record], routers: list[str], default: str, pro
     the texts the routers read; `exclusions` is how they read exclusion clauses (the fix differs)."""
     stats = pair_stats(records, th.near_margin)
     supports = {r: support(records, r) for r in routers}
-    pairs = sorted({p for r in routers for p in stats.get(r, {})})
+    # a skill of another library (run --also-installed) is not indexed here: its steals are results.json's cross_library
+    known = getattr(terms, "pos", None)  # the indexed names (None: take every pair)
+    pairs = sorted({p for r in routers for p in stats.get(r, {}) if known is None or (p[0] in known and p[1] in known)})
     out = []
     for a, b in pairs:
         per_router, flagged = {}, []

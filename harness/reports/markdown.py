@@ -55,6 +55,8 @@ def render_report(res: Results, max_rows: int = 10) -> str:
             lines += ["", f"## Most frequent confusions ({default})", "", "| expected | routed to | prompts |", "|---|---|---|"]
             lines += [f"| {md_cell(p['expected'])} | {md_cell(p['selected'])} | {p['count']} |" for p in pairs]
     lines += fidelity_lines(res, max_rows)
+    from harness.reports.installed import installed_lines
+    lines += installed_lines(res, max_rows)
     counts = Counter((f["severity"], f["code"]) for f in res.findings)
     lines += ["", "## Findings", ""]
     if not counts:

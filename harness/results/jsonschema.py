@@ -60,7 +60,11 @@ DEFS = {
     "Library": _obj({
         "source": STR, "ref": _null(STR), "commit": _null({"type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$"}),
         "content_sha256": SHA256, "skill_files": COUNT, "skills": COUNT, "invalid_frontmatter": _enum("skip", "fallback"),
-        "skipped": STRS, "loaded_by_fallback": STRS}),
+        "skipped": STRS, "loaded_by_fallback": STRS,
+        # --also-installed: the other libraries routed beside this one, in the order given
+        "also_installed": {"type": "array", "items": _obj({
+            "source": STR, "ref": _null(STR), "commit": _null({"type": "string", "pattern": "^[0-9a-f]{40}([0-9a-f]{24})?$"}),
+            "content_sha256": SHA256, "skills": COUNT})}}, optional=("also_installed",)),
     "EvalSet": _obj({
         "paths": STRS, "sha256": SHA256, "prompts_sha256": SHA256, "labels_sha256": SHA256, "split": _enum("dev", "test", "all"),
         "prompts": COUNT, "in_scope": COUNT, "out_of_scope": COUNT, "negative": COUNT, "remapped": COUNT,
@@ -114,7 +118,11 @@ SCHEMA = {
         "per_kind": _map(_map(_ref("KindMetrics"))), "per_skill": _map(_map(_ref("SkillScore"))),
         "confusion": _map({"type": "array", "items": _ref("Confusion")}), "skills": _map(_ref("Skill")),
         "findings": {"type": "array", "items": _ref("Finding")},
-    }),
+        # --also-installed only: the library's in-scope prompts an outside skill took, per router
+        "cross_library": {"type": "array", "items": _obj({
+            "router": STR, "victim": STR, "thief": STR, "thief_library": STR, "prompts": {"type": "integer", "minimum": 1}})},
+        "also_installed_effect": _map(_obj({"top1_alone": SHARE, "top1": SHARE})),
+    }, optional=("cross_library", "also_installed_effect")),
     "$defs": DEFS,
 }
 

@@ -114,6 +114,8 @@ class Results:
     default_router: str | None = None
     schema_version: int = SCHEMA_VERSION
     harness_version: str = __version__
+    cross_library: list | None = None          # --also-installed only: (router, victim, thief) counts
+    also_installed_effect: dict | None = None  # --also-installed only: router -> top1_alone, top1
 
     @property
     def router_names(self) -> list[str]:
@@ -124,7 +126,9 @@ class Results:
                 "eval_set": self.eval_set, "seed": self.seed, "fields": self.fields, "top_k": self.top_k,
                 "fidelity": self.fidelity, "default_router": self.default_router, "routers": self.routers,
                 "metrics": self.metrics, "per_kind": self.per_kind, "per_skill": self.per_skill,
-                "confusion": self.confusion, "skills": self.skills, "findings": self.findings}
+                "confusion": self.confusion, "skills": self.skills, "findings": self.findings,
+                **({} if self.cross_library is None else {"cross_library": self.cross_library}),
+                **({} if self.also_installed_effect is None else {"also_installed_effect": self.also_installed_effect})}
 
     @classmethod
     def from_dict(cls, doc, where: str = "results.json") -> Results:
@@ -151,7 +155,7 @@ class Results:
                    doc["confusion"], doc.get("skills", {}), doc["findings"], doc.get("seed", 0), doc.get("fields", "both"),
                    doc.get("top_k", 10), doc.get("fidelity") or {},
                    doc["default_router"] if version >= 2 else default_router(names), SCHEMA_VERSION,
-                   doc.get("harness_version", ""))
+                   doc.get("harness_version", ""), doc.get("cross_library"), doc.get("also_installed_effect"))
 
 
 def build_results(library, evalset, scoped, split: str, seed: int, fields: str, top_k: int, fidelity: dict,

@@ -19,6 +19,7 @@ class Inputs:
     split: str = "all"
     invalid_frontmatter: str = "skip"
     label_hint: str = ""  # said after a label error: why this eval set was used (a default the user did not give)
+    also_installed: tuple[str, ...] = ()  # --also-installed: other libraries listed beside this one (runs.installed)
 
 
 @dataclass(frozen=True)

@@ -69,24 +69,31 @@ def known_names(library: Library, cache_dir: Path) -> set[str]:
     return names
 
 
-def router_docs(library: Library, routing: Routing) -> tuple[list[str], list[str], dict | None]:
-    """The skills' descriptions as listed (after any --listing-budget) and the router texts."""
+def router_docs(library: Library, routing: Routing, shown: list[str] | None = None) -> tuple[list[str], list[str], dict | None]:
+    """The skills' descriptions as listed (after any --listing-budget) and the router texts;
+    `shown`: the names the agent lists (default the library's; outside entries by their bare name)."""
     descriptions = [s.description for s in library.skills]
+    shown = library.names if shown is None else shown
     listing = None
     if routing.listing_budget:
-        descriptions, listing = ListingBudget.parse(routing.listing_budget).apply(library.names, descriptions)
+        descriptions, listing = ListingBudget.parse(routing.listing_budget).apply(shown, descriptions)
     docs = [router_text(n, d, routing.fields) if d or routing.fields != "description" else router_text(n, "", "name")
-            for n, d in zip(library.names, descriptions)]
+            for n, d in zip(shown, descriptions)]
     return descriptions, docs, listing
 
 
 def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, calibration: EvalSet | None = None,
-          ctx: RouterContext | None = None) -> RunResult:
-    """Every router of `cfg` over `evalset`'s prompts scoped to this release of `library`."""
+          ctx: RouterContext | None = None, outside: list | None = None) -> RunResult:
+    """Every router of `cfg` over `evalset`'s prompts scoped to this release of `library`;
+    `outside` (runs.installed.Outside): other libraries listed beside it (metrics stay over its own)."""
     progress, t0, routing = progress or _NoProgress(), time.perf_counter(), cfg.routing
     scoped = scope(evalset, set(library.names))
     prompts, names = scoped.prompts, library.names
-    descriptions, docs, listing = router_docs(library, routing)
+    listed, shown, owner = library, None, {}
+    if outside:
+        from harness.runs.installed import combined
+        listed, shown, owner = combined(library, outside)
+    descriptions, docs, listing = router_docs(listed, routing, shown)
     ctx = ctx or RouterContext(cfg.cache_dir, routing.model)
     findings = list(library.findings)
     if names and needs_encoder(routing.routers, ctx):
@@ -94,7 +101,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
     cal_set = calibration if calibration is not None else evalset
     cal = None if routing.abstain is None else [
         p for p in scope(cal_set.select("dev"), set(names)).prompts if not p.negative_only]
-    scoring = Scoring(routing, library, descriptions, docs, ctx, cal) if names else None
+    scoring = Scoring(routing, listed, descriptions, docs, ctx, cal) if names else None
     runs, timings, failures, abstention = [], {}, {}, {}
     for spec in routing.routers:
         progress.step(f"routing with {spec}")
@@ -117,6 +124,10 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         "routers": abstention})
     results = build_results(library, evalset, scoped, cfg.inputs.split, cfg.seed, routing.fields, TOP_K, fidelity, runs,
                             sort_findings(findings))
+    if outside:
+        from harness.runs.installed import cross_library
+        results.library["also_installed"] = [o.describe() for o in outside]
+        results.cross_library = cross_library([r for run in runs for r in run.records], owner)
     return RunResult(results, [r for run in runs for r in run.records], library, timings,
                      {p.id: p.prompt for p in prompts}, ctx, failures)
 
@@ -179,7 +190,20 @@ def execute(cfg: RunConfig, progress=None) -> RunResult:
         _check_labels(calibration, known, library, cfg)
     elif routing.abstain is not None:
         calibration = evalset
+    outside = _load_outside(cfg, progress)
     load_s = round(time.perf_counter() - t, 3)
-    result = route(cfg, library, evalset.select(inputs.split), progress, calibration)
+    result = route(cfg, library, evalset.select(inputs.split), progress, calibration, outside=outside)
+    if outside:
+        from harness.runs.installed import effect
+        progress.step("routing the library alone (the also-installed effect)")
+        alone = route(cfg, library, evalset.select(inputs.split), None, calibration, result.context)
+        result.results.also_installed_effect = effect(alone.results, result.results)
     result.timings["load_s"] = load_s
     return result
+
+
+def _load_outside(cfg: RunConfig, progress) -> list:
+    """The --also-installed libraries (runs.installed.Outside), in the order given."""
+    from harness.runs.installed import load_outside
+    return load_outside(cfg.inputs.also_installed, cfg.cache_dir, cfg.inputs.invalid_frontmatter,
+                        cfg.limits.max_skill_bytes, progress)

@@ -62,6 +62,10 @@ def build_html(results_dir: str, compare: dict | None = None, history_dir: str |
     ab = abstention_section(res)
     if ab:
         parts.append(ab)
+    from harness.reports.installed import installed_section
+    installed = installed_section(res)
+    if installed:
+        parts.append(installed)
     if compare is not None:
         parts.append(compare_section(compare))
     parts.append(skills_section(res, default, col, orph))
