@@ -36,14 +36,17 @@ def run_config(args, library: str | None = None):
     eval_sets, label_hint = default_eval_sets(args, given, lambda: _default_path(EXAMPLE_EVAL_SET))
     routers = args.router or list(BUILTIN_ROUTERS)
     from harness.routers import ROUTERS
-    from harness.routers.scoring import COMMAND_PREFIX
+    from harness.routers.scoring import command_spec
+    names = []
     for r in routers:
-        if not r.startswith(COMMAND_PREFIX):
+        spec = command_spec(r)  # (name, command) of a command router, else None
+        if spec is None:
             ROUTERS.get(r)
-    if len(set(routers)) != len(routers):
-        raise HarnessError(f"--router given twice: {', '.join(sorted({r for r in routers if routers.count(r) > 1}))}")
-    if sum(r.startswith(COMMAND_PREFIX) for r in routers) > 1:
-        raise HarnessError("one command router per run (its results are named 'command')")
+        names.append(r if spec is None else spec[0])
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise HarnessError(f"--router given twice: {', '.join(twice)} (name each command router: "
+                           "--router 'NAME=command:CMD')")
     for flag in ("max_skill_bytes", "max_prompt_chars", "max_eval_bytes", "router_timeout", "router_jobs",
                  "router_batch", "repeat"):
         if getattr(args, flag) <= 0:

@@ -47,7 +47,7 @@ def settle(args) -> set[str]:
 
 def check_relevance(args, routers: list[str]) -> None:
     """Refuse options that the run would ignore, and graph thresholds out of their range."""
-    from harness.routers.scoring import COMMAND_PREFIX
+    from harness.routers.scoring import is_command
     given = settle(args)
     for dest, low, low_ok, high in RANGES:
         v = getattr(args, dest, None)
@@ -60,7 +60,7 @@ def check_relevance(args, routers: list[str]) -> None:
     if "abstain_rule" in given and args.abstain is None:
         raise HarnessError("--abstain-rule chooses how --abstain decides: give --abstain SHARE too")
     unused = [flag(k) for k in COMMAND_ROUTER if k in given]
-    if unused and not any(r.startswith(COMMAND_PREFIX) for r in routers):
+    if unused and not any(is_command(r) for r in routers):
         raise HarnessError(f"{', '.join(unused)}: option(s) of a command router, and no --router command:CMD is given")
     unused = [flag(k) for k in GRAPH if k in given]
     if unused and getattr(args, "no_graph", False):

@@ -84,7 +84,9 @@ DEFS = {
     "Fidelity": _obj({"exclusions": _enum("off", "strip", "reroute"), "listing": _null(_ref("Listing")),
                       "excluded_items": _null(COUNT), "abstention": _null(_ref("Abstention"))}),
     # a router's config holds what that router is tuned by: its keys differ from router to router
-    "Router": _obj({"name": STR, "config": {"type": "object"}, "model": _null(STR), "model_sha256": _null(SHA256)}),
+    # reported (command routers only): the most frequent "agent" and "model" their answers carried
+    "Router": _obj({"name": STR, "config": {"type": "object"}, "model": _null(STR), "model_sha256": _null(SHA256),
+                    "reported": _obj({"agent": _null(STR), "model": _null(STR)})}, optional=("reported",)),
     "Metrics": _obj({
         **{m: SHARE for m in MEASURES}, "top1_lenient": SHARE, "oos_false_route": SHARE, "false_trigger": SHARE,
         "negative": COUNT, "false_trigger_count": COUNT, "top1_ci": INTERVAL, "recall_at_3_ci": INTERVAL,

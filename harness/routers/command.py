@@ -8,7 +8,8 @@ document on stdout.
 - batch == 1, one call per prompt and repeat:
   stdin  {"protocol": 1, "id", "prompt", "skills": [{"name", "description"}...],
           "release": {...}, "repeat": r, "seed": s}
-  stdout {"skills": ["name", ...]}   ranked best first; [] means "no skill"
+  stdout {"skills": ["name", ...]}   ranked best first; [] means "no skill"; optional "agent"
+         and "model" strings say who answered (results.json: routers[i].reported)
 - batch == N > 1, up to N prompts of one repeat per call:
   stdin  {"protocol": 1, "prompts": [{"id", "prompt", "repeat": r}...], "skills": [...],
           "release": {...}, "seed": s}
@@ -36,7 +37,7 @@ from pathlib import Path
 
 from harness.base.errors import HarnessError
 from harness.routers.answer_cache import AnswerCache, answer_key, skills_digest
-from harness.routers.command_io import Procs, Reply, parse_answer, parse_batch, run_command
+from harness.routers.command_io import Procs, Reply, parse_answer, parse_batch, reported, run_command
 
 PROTOCOL = 1
 Item = tuple[int, str, str]  # (index in the input, prompt id, prompt text)
@@ -50,6 +51,7 @@ class Trial:
     ranking: tuple[str, ...]
     error: str | None
     cached: bool
+    reported: tuple[tuple[str, str], ...] = ()  # the answer's "agent" and "model" strings, as (key, value)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ class CommandRouter:
     needs_encoder = False
 
     def __init__(self, command: str, *, cache_dir: Path, timeout: float = 120.0, jobs: int = 2,
-                 retries: int = 1, repeat: int = 1, shuffle: bool = True, batch: int = 1, seed: int = 0):
+                 retries: int = 1, repeat: int = 1, shuffle: bool = True, batch: int = 1, seed: int = 0,
+                 name: str = "command"):
         try:
             self.argv = shlex.split(command)
         except ValueError as e:
@@ -106,6 +109,7 @@ class CommandRouter:
         for value, what, minimum in ((jobs, "jobs", 1), (retries, "retries", 0), (repeat, "repeat", 1),
                                      (batch, "batch", 1)):
             _at_least(value, what, minimum)
+        self.name, self.reported = name, {"agent": None, "model": None}
         self.command, self.cache_dir = command, Path(cache_dir)
         self.timeout, self.jobs, self.retries = float(timeout), int(jobs), int(retries)
         self.repeat, self.shuffle, self.batch, self.seed = int(repeat), bool(shuffle), int(batch), int(seed)
@@ -142,11 +146,11 @@ class CommandRouter:
             for call in calls:
                 missing = []
                 for item in call.items:
-                    ranking = hits.get(call.keys[item[1]])
-                    if ranking is None:
+                    hit = hits.get(call.keys[item[1]])
+                    if hit is None:
                         missing.append(item)
                     else:
-                        trials[(item[0], call.repeat)] = Trial(ranking, None, True)
+                        trials[(item[0], call.repeat)] = Trial(hit[0], None, True, hit[1])
                 if missing:
                     todo.append((call, missing))
             if progress:
@@ -176,7 +180,8 @@ class CommandRouter:
                 items = tuple((i, pid, text) for i, (pid, text) in enumerate(prompts[start:start + self.batch], start))
                 order = shuffle_order(self.seed, items[0][1], r, len(skills), self.shuffle)
                 keys = {pid: answer_key(protocol=PROTOCOL, command=self.command, content=content, skills=digest,
-                                        order=order, prompt=text, repeat=r, seed=self.seed, batch=self.batch)
+                                        order=order, prompt=text, repeat=r, seed=self.seed, batch=self.batch,
+                                        router=self.name)
                         for _, pid, text in items}
                 calls.append(_Call(r, items, order, keys))
         return calls
@@ -190,13 +195,14 @@ class CommandRouter:
         for _ in range(self.retries + 1):
             if procs.stopped:
                 break
-            outcomes = self._ask(call, pending, skills, release, procs)
+            outcomes, reported = self._ask(call, pending, skills, release, procs)
             still = []
             for item in pending:
                 ranking, error = outcomes[item[1]]
                 if error is None:
-                    cache.put(call.keys[item[1]], ranking)
-                    out[(item[0], call.repeat)] = Trial(ranking, None, False)
+                    said = reported.get(item[1], ())
+                    cache.put(call.keys[item[1]], ranking, said)
+                    out[(item[0], call.repeat)] = Trial(ranking, None, False, said)
                 else:
                     errors[item[1]] = error
                     still.append(item)
@@ -208,8 +214,9 @@ class CommandRouter:
         return out
 
     def _ask(self, call: _Call, items: list[Item], skills: list[tuple[str, str]], release: dict,
-             procs: Procs) -> dict[str, Reply]:
-        """One run of the command for `items`: prompt id -> (ranking, error)."""
+             procs: Procs) -> tuple[dict[str, Reply], dict[str, tuple]]:
+        """One run of the command for `items`: (prompt id -> (ranking, error), prompt id -> what
+        the answer reported of itself, command_io.reported)."""
         sent = [{"name": skills[i][0], "description": skills[i][1]} for i in call.order]
         if self.batch == 1:
             _, pid, text = items[0]
@@ -223,8 +230,8 @@ class CommandRouter:
         stdout, error = run_command(self.argv, stdin, self.timeout, procs)
         ids = [pid for _, pid, _ in items]
         if error is not None:
-            return {pid: (None, error) for pid in ids}
+            return {pid: (None, error) for pid in ids}, {}
         names = {name for name, _ in skills}
         if self.batch == 1:
-            return {ids[0]: parse_answer(stdout, names)}
-        return parse_batch(stdout, ids, names)
+            return {ids[0]: parse_answer(stdout, names)}, reported(stdout, ids, False)
+        return parse_batch(stdout, ids, names), reported(stdout, ids, True)

@@ -167,3 +167,26 @@ def parse_batch(text: str, ids: list[str], names: set[str]) -> dict[str, Reply]:
     if error:
         return {pid: (None, error) for pid in ids}
     return {pid: got.get(pid, (None, f"no answer for id {quote(pid)}")) for pid in ids}
+
+
+def reported(text: str, ids: list[str], batch: bool) -> dict[str, tuple[tuple[str, str], ...]]:
+    """What each answer says of who answered: its "agent" and "model" strings (a batch answer's
+    own, else the batch document's), as ((key, value), ...) per prompt id; others are ignored."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+
+    def said(*objs) -> tuple[tuple[str, str], ...]:
+        out = {}
+        for o in objs:
+            for k in ("agent", "model"):
+                if isinstance(o, dict) and isinstance(o.get(k), str) and k not in out:
+                    out[k] = o[k]
+        return tuple(sorted(out.items()))
+    if not batch:
+        return {ids[0]: said(doc)}
+    items = doc.get("answers") if isinstance(doc.get("answers"), list) else []
+    return {it["id"]: said(it, doc) for it in items if isinstance(it, dict) and isinstance(it.get("id"), str)}

@@ -18,7 +18,7 @@ from harness.library.listing import ListingBudget
 from harness.results.outcome import Outcome
 from harness.results.schema import Record, Results, build_results, fidelity_section
 from harness.routers import ROUTERS, RouterContext
-from harness.routers.scoring import (COMMAND_PREFIX, TOP_K, Scoring, command_failures, command_outcomes, command_router,
+from harness.routers.scoring import (TOP_K, Scoring, command_failures, command_outcomes, command_router, is_command,
                                      needs_encoder)
 from harness.runs.config import RunConfig, Routing
 from harness.runs.measure import measure
@@ -107,6 +107,8 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         timings[f"route_{router.name}_s"] = round(time.perf_counter() - t, 3)
         model, model_sha = router.model_info()
         info = {"name": router.name, "config": router.config(), "model": model, "model_sha256": model_sha}
+        if getattr(router, "kind", "") == "command":
+            info["reported"] = dict(router.reported)
         runs.append(measure(info, prompts, outcomes, names, cfg.seed, cfg.intervals))
     timings["total_s"] = round(time.perf_counter() - t0, 3)
     if names and needs_encoder(routing.routers, ctx):
@@ -123,7 +125,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
 
 def _outcomes(spec: str, cfg: RunConfig, prompts, library: Library, descriptions, ctx, scoring, progress):
     """(router, its outcomes, its abstention description or None, its failed calls or None)."""
-    if spec.startswith(COMMAND_PREFIX):
+    if is_command(spec):
         router = command_router(spec, cfg.command, cfg.cache_dir, cfg.seed)
         outcomes = command_outcomes(router, prompts, library, descriptions, progress)
         return router, outcomes, None, command_failures(prompts, outcomes, router.retries)
