@@ -11,7 +11,7 @@ from harness.commands.cli import main
 from harness.routers.scoring import command_spec
 
 # argv: MODE LABELS CALLS [AGENT MODEL]. Appends a line to CALLS per call. MODE "oracle" answers
-# each prompt's first expected skill (no skill for out-of-scope prompts); "flaky" too, but exits 3
+# each prompt's first expected skill (no skill for out-of-scope prompts or one the release lacks); "flaky" too, but exits 3
 # on prompts containing "boom"; "imperfect" answers the alphabetically first skill on prompts
 # whose id ends in an odd digit, else the label.
 AGENT = r'''
@@ -31,7 +31,7 @@ def pick(pid, prompt):
         sys.exit(3)
     if mode == "imperfect" and pid[-1] in "13579":
         return names[:1]
-    return gold[pid][:1]
+    return [e for e in gold[pid][:1] if e in names]   # a label the release lacks: out of scope here
 said = dict(zip(("agent", "model"), sys.argv[4:6]))
 if "prompts" in req:
     print(json.dumps({"answers": [{"id": p["id"], "skills": pick(p["id"], p["prompt"])} for p in req["prompts"]], **said}))
@@ -94,6 +94,16 @@ def test_two_named_command_routers_one_failing(tmp_path, small_set, agent, monke
     assert res["metrics"]["oracle"]["errors"] == 0 and res["metrics"]["oracle"]["top1"] == 1.0
     assert res["metrics"]["flaky"]["errors"] == 1 and res["metrics"]["flaky"]["top1"] == 1.0  # p2 is no miss
     assert (_calls(good), _calls(bad)) == (4, 4)
+    # p2 failed for flaky: an error in the agreement counts too, never a disagreement
+    assert [(a["proxy"], a["agent"], a["prompts"], a["errors"]) for a in res["agreement"]] == [
+        ("tfidf", "oracle", 4, 0), ("tfidf", "flaky", 3, 1)]
+    import csv
+    with open(tmp_path / "out" / "per_prompt.csv", newline="") as f:
+        tfidf = {r["id"]: r["selected"] for r in csv.DictReader(f) if r["router"] == "tfidf"}
+    label = {"p1": "forge-rollback", "p2": "forge-deploy", "p3": "forge-secrets", "p4": ""}
+    oracle, flaky = res["agreement"]
+    assert oracle["same_choice"] == round(sum(tfidf[i] == label[i] for i in label) / 4, 6)
+    assert flaky["same_choice"] == round(sum(tfidf[i] == label[i] for i in ("p1", "p3", "p4")) / 3, 6)
     # each router has its own cache: a rerun asks only the failed prompt again, and reports the same
     assert _run(tmp_path, small_set, routers, "again") == 0
     assert (_calls(good), _calls(bad)) == (4, 5)
@@ -107,6 +117,7 @@ def test_named_routers_with_one_command_keep_their_own_answers(tmp_path, small_s
     same = agent("", "oracle", small_set, calls)[len("command:"):]
     assert _run(tmp_path, small_set, [f"a=command:{same}", f"b=command:{same}"]) == 0
     assert _calls(calls) == 8
+    assert "agreement" not in json.loads((tmp_path / "out" / "results.json").read_text())   # agents, no proxy
 
 
 @pytest.mark.parametrize("routers, needle", [
@@ -121,3 +132,81 @@ def test_bad_router_names(tmp_path, small_set, routers, needle, monkeypatch, cap
     assert _run(tmp_path, small_set, routers) == 2
     line = error_line(capsys.readouterr().err)
     assert line.startswith("skill-harness: error: ") and needle in line, line
+
+
+# ---- agreement (results.json `agreement`) ----
+
+from harness.graph.agreement import agreement, kappa  # noqa: E402
+from harness.graph.thresholds import Thresholds  # noqa: E402
+from harness.results.schema import Record  # noqa: E402
+
+
+@pytest.mark.parametrize("pairs, expected", [
+    ([("a", "a"), ("a", "a"), ("b", "b"), ("a", "b")], 0.5),     # observed 3/4, chance (3*2 + 1*2)/16 = 1/2
+    ([("a", "b"), ("b", "a")], -1.0),                             # observed 0, chance 1/2
+    ([(None, None), ("a", None)], 0.0),                           # "no skill" is a choice: observed 1/2, chance 1/2
+    ([("a", "a"), ("a", "a")], None),                             # chance agreement 1: undefined
+    ([], None),
+])
+def test_kappa_by_hand(pairs, expected):
+    assert kappa(pairs) == expected
+
+
+def _rec(pid, router, expected, selected, error=None):
+    in_scope = bool(expected)
+    correct = None if error else (selected in expected if in_scope else selected is None)
+    top = [] if error or selected is None else [[selected, None]]
+    return Record(pid, router, "direct", "test", list(expected), [], in_scope, selected, correct, False, 0.0, False,
+                  None, error, top)
+
+
+# (id, expected, proxy's choice, agent's choice); q6 is out of scope, the agent failed on q7
+SIX = [("q1", ["A"], "A", "A"), ("q2", ["A"], "B", "B"), ("q3", ["B"], "B", "C"), ("q4", ["B"], "A", "B"),
+       ("q5", ["C"], "C", None), ("q6", [], "A", None), ("q7", ["A"], "B", "error")]
+
+
+def test_agreement_worked_by_hand():
+    records = [r for pid, exp, p, a in SIX for r in (
+        _rec(pid, "bm25", exp, p), _rec(pid, "agent", exp, None if a == "error" else a, "boom" if a == "error" else None))]
+    routers = [{"name": "bm25"}, {"name": "agent", "reported": {"agent": None, "model": None}}]
+    # one stolen prompt makes a collision here: bm25 collides (A, B) (q2; q7 counts too) and (B, A) (q4)
+    [got] = agreement(records, routers, Thresholds(min_prompts=1))
+    assert got == {
+        "proxy": "bm25", "agent": "agent", "prompts": 6, "errors": 1,
+        "same_choice": 0.333333,           # q1, q2 of q1..q6
+        "same_choice_in_scope": 0.4,       # q1, q2 of q1..q5
+        "kappa": 0.142857,                 # observed 12/36, chance (3*1 + 2*2 + 1*1)/36: (12 - 8) / (36 - 8)
+        "misroute_precision": 0.5,         # bm25 misroutes q2, q4 (q7 is left out); the agent q2, q3, q5
+        "misroute_recall": 0.333333,       # q2 of q2, q3, q5
+        "collisions_confirmed": 1,         # (A, B): the agent sends q2 (A's) to B
+        "collisions_refuted": 1}           # (B, A): the agent sends none of B's (q3, q4) to A
+    # default thresholds (2 prompts at least): (A, B) only (bm25 sends q2 and q7 to B; the proxy's
+    # collisions read all its records), and the agent confirms it
+    default = agreement(records, routers)[0]
+    assert (default["collisions_confirmed"], default["collisions_refuted"]) == (1, 0)
+    assert agreement(records, routers[:1]) is None and agreement(records, routers[1:]) is None
+
+
+def test_no_proxy_misroute_gives_null_precision():
+    records = [_rec("q1", "p", ["A"], "A"), _rec("q1", "g", ["A"], "B")]
+    [got] = agreement(records, [{"name": "p"}, {"name": "g", "reported": {}}])
+    assert got["misroute_precision"] is None and got["misroute_recall"] == 0.0 and got["kappa"] == 0.0
+
+
+def test_oracle_agreement_equals_each_proxys_top1(tmp_path, agent, monkeypatch):
+    """Property: an agent that answers every label agrees with a proxy exactly where the proxy
+    is right (prompts with one expected skill), so same_choice_in_scope equals its top-1."""
+    monkeypatch.chdir(REPO)
+    rows = [json.loads(line) for line in (REPO / "eval_sets/example/prompts.jsonl").read_text().splitlines() if line]
+    single = tmp_path / "single.jsonl"
+    single.write_text("".join(json.dumps(r) + "\n" for r in rows if len(r["expected"]) <= 1))
+    assert main(["run", "--library", "skills/example/v2", "--eval-set", str(single), "--router", "tfidf",
+                 "--router", "bm25", "--router", agent("oracle", "oracle", single, tmp_path / "calls"), "--no-graph",
+                 "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c")]) == 0
+    res = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert res["metrics"]["oracle"]["top1"] == 1.0
+    assert [(a["proxy"], a["agent"]) for a in res["agreement"]] == [("tfidf", "oracle"), ("bm25", "oracle")]
+    for a in res["agreement"]:
+        assert a["errors"] == 0 and a["same_choice_in_scope"] == res["metrics"][a["proxy"]]["top1"]
+        assert a["misroute_recall"] is None   # the oracle never misroutes
+        assert a["misroute_precision"] == (0.0 if a["same_choice_in_scope"] < 1 else None)

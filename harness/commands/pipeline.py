@@ -28,7 +28,9 @@ def run_release(cfg, out: Path, graph_opts: GraphOptions = GraphOptions(), progr
     from harness.graph.build import build_graph
     from harness.reports.folder import write_run
     from harness.runs.route import execute
+    from harness.graph.agreement import agreement
     result = execute(cfg, progress)
+    result.results.agreement = agreement(result.records, result.results.routers, graph_opts.thresholds)
     graph = None
     if graph_opts.enabled:
         if progress is not None:

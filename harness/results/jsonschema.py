@@ -98,6 +98,12 @@ DEFS = {
     "SkillScore": _obj({"support": COUNT, "predicted": COUNT, "recall": SHARE, "precision": SHARE, "f1": SHARE}),
     "Confusion": _obj({"expected": STR, "selected": STR, "count": {"type": "integer", "minimum": 1}}),
     "Skill": _obj({"plugin": STR, "path": STR, "copies": {"type": "integer", "minimum": 1}, "description_sha256": SHA256}),
+    # one (proxy, agent) pair: rates over the prompts both answered; None where undefined
+    "Agreement": _obj({
+        "proxy": STR, "agent": STR, "prompts": COUNT, "errors": COUNT, "same_choice": SHARE,
+        "same_choice_in_scope": SHARE, "kappa": _null({"type": "number", "minimum": -1, "maximum": 1}),
+        "misroute_precision": SHARE, "misroute_recall": SHARE, "collisions_confirmed": COUNT,
+        "collisions_refuted": COUNT}),
     "Finding": _obj({"severity": _enum("error", "warning", "info"), "code": STR, "path": STR, "line": COUNT, "skill": STR,
                      "message": STR}),
 }
@@ -116,7 +122,8 @@ SCHEMA = {
         "per_kind": _map(_map(_ref("KindMetrics"))), "per_skill": _map(_map(_ref("SkillScore"))),
         "confusion": _map({"type": "array", "items": _ref("Confusion")}), "skills": _map(_ref("Skill")),
         "findings": {"type": "array", "items": _ref("Finding")},
-    }),
+        "agreement": {"type": "array", "items": _ref("Agreement")},
+    }, optional=("agreement",)),
     "$defs": DEFS,
 }
 

@@ -112,6 +112,7 @@ class Results:
     top_k: int = 10
     fidelity: dict = field(default_factory=dict)
     default_router: str | None = None
+    agreement: list[dict] | None = None   # proxy vs agent, per pair (graph.agreement); only when a run has both
     schema_version: int = SCHEMA_VERSION
     harness_version: str = __version__
 
@@ -124,7 +125,8 @@ class Results:
                 "eval_set": self.eval_set, "seed": self.seed, "fields": self.fields, "top_k": self.top_k,
                 "fidelity": self.fidelity, "default_router": self.default_router, "routers": self.routers,
                 "metrics": self.metrics, "per_kind": self.per_kind, "per_skill": self.per_skill,
-                "confusion": self.confusion, "skills": self.skills, "findings": self.findings}
+                "confusion": self.confusion, "skills": self.skills, "findings": self.findings,
+                **({} if self.agreement is None else {"agreement": self.agreement})}
 
     @classmethod
     def from_dict(cls, doc, where: str = "results.json") -> Results:
@@ -150,8 +152,8 @@ class Results:
         return cls(doc["library"], doc["eval_set"], doc["routers"], doc["metrics"], doc["per_kind"], doc["per_skill"],
                    doc["confusion"], doc.get("skills", {}), doc["findings"], doc.get("seed", 0), doc.get("fields", "both"),
                    doc.get("top_k", 10), doc.get("fidelity") or {},
-                   doc["default_router"] if version >= 2 else default_router(names), SCHEMA_VERSION,
-                   doc.get("harness_version", ""))
+                   doc["default_router"] if version >= 2 else default_router(names), doc.get("agreement"),
+                   SCHEMA_VERSION, doc.get("harness_version", ""))
 
 
 def build_results(library, evalset, scoped, split: str, seed: int, fields: str, top_k: int, fidelity: dict,
