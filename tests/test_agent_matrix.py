@@ -83,7 +83,7 @@ def test_two_named_command_routers_one_failing(tmp_path, small_set, agent, monke
     good, bad = tmp_path / "good.calls", tmp_path / "bad.calls"
     routers = ["tfidf", agent("oracle", "oracle", small_set, good, "fake-code", "m-1"),
                agent("flaky", "flaky", small_set, bad)]
-    assert _run(tmp_path, small_set, routers) == 0
+    assert _run(tmp_path, small_set, routers, "out", "--html", str(tmp_path / "report.html")) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
     assert len(warnings) == 1 and "router flaky: 1 of 4 asks failed" in warnings[0]
     res = json.loads((tmp_path / "out" / "results.json").read_text())
@@ -104,6 +104,18 @@ def test_two_named_command_routers_one_failing(tmp_path, small_set, agent, monke
     oracle, flaky = res["agreement"]
     assert oracle["same_choice"] == round(sum(tfidf[i] == label[i] for i in label) / 4, 6)
     assert flaky["same_choice"] == round(sum(tfidf[i] == label[i] for i in ("p1", "p3", "p4")) / 3, 6)
+    # report.md and the HTML report: the matrix (a column per router, agents marked) and the agreement table
+    md = (tmp_path / "out" / "report.md").read_text()
+    matrix = md.split("## Agent matrix\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert matrix[0] == "| measure | tfidf | oracle (agent: fake-code, m-1) | flaky (agent) |"
+    assert matrix[2].startswith("| top-1 | ") and matrix[2].endswith(" | 100.0 | 100.0 |")
+    assert matrix[5] == "| errors | 0 | 0 | 1 |"
+    table = md.split("## Agreement of each proxy with each agent\n\n", 1)[1].split("\n\n")[1].splitlines()
+    assert [row.split(" | ")[:4] for row in table[2:]] == [["| tfidf", "oracle", "4", "0"], ["| tfidf", "flaky", "3", "1"]]
+    page = (tmp_path / "report.html").read_text()
+    assert '<section id="agents">' in page and "oracle (agent: fake-code, m-1)" in page
+    section = page.split('<section id="agreement">', 1)[1].split("</section>", 1)[0]
+    assert section.count("<tr><td>tfidf</td><td>") == 2 and "<td>flaky</td>" in section
     # each router has its own cache: a rerun asks only the failed prompt again, and reports the same
     assert _run(tmp_path, small_set, routers, "again") == 0
     assert (_calls(good), _calls(bad)) == (4, 5)
