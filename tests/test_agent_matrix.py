@@ -222,3 +222,33 @@ def test_oracle_agreement_equals_each_proxys_top1(tmp_path, agent, monkeypatch):
         assert a["errors"] == 0 and a["same_choice_in_scope"] == res["metrics"][a["proxy"]]["top1"]
         assert a["misroute_recall"] is None   # the oracle never misroutes
         assert a["misroute_precision"] == (0.0 if a["same_choice_in_scope"] < 1 else None)
+
+
+# ---- --max-calls ----
+
+def test_max_calls_below_the_estimate_makes_no_call(tmp_path, small_set, agent, monkeypatch, capsys):
+    monkeypatch.chdir(REPO)
+    calls = tmp_path / "calls"
+    routers = ["bm25", agent("g", "oracle", small_set, calls)]
+    # 4 prompts x 2 repeats, 3 prompts a call: 2 calls a repeat, 4 in all
+    assert _run(tmp_path, small_set, routers, "out", "--repeat", "2", "--router-batch", "3", "--max-calls", "3") == 2
+    assert error_line(capsys.readouterr().err) == (
+        "skill-harness: error: --max-calls 3: this run would make about 4 command calls (g 4; cached answers excluded), "
+        "so none was made: raise the budget, or cut --repeat, the prompts (--split) or the routers")
+    assert _calls(calls) == 0 and not (tmp_path / "out").exists()
+    assert _run(tmp_path, small_set, routers, "out", "--repeat", "2", "--router-batch", "3", "--max-calls", "4") == 0
+    assert "command calls: 4 estimated (g 4; up to 4 with retries); budget --max-calls 4" in capsys.readouterr().err
+    assert _calls(calls) == 4
+    # every answer cached: no call is estimated, a budget of 0 passes
+    assert _run(tmp_path, small_set, routers, "again", "--repeat", "2", "--router-batch", "3", "--max-calls", "0") == 0
+    assert _calls(calls) == 4
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--router", "bm25", "--max-calls", "3"], "--max-calls: option(s) of a command router"),
+    (["--router", "command:x", "--max-calls", "-1"], "--max-calls must be 0 or more"),
+])
+def test_bad_max_calls(tmp_path, small_set, args, needle, monkeypatch, capsys):
+    monkeypatch.chdir(REPO)
+    assert _run(tmp_path, small_set, [], "out", *args) == 2
+    assert needle in error_line(capsys.readouterr().err)

@@ -53,6 +53,8 @@ def run_config(args, library: str | None = None):
             raise HarnessError(f"--{flag.replace('_', '-')} must be positive")
     if args.router_retries < 0:
         raise HarnessError("--router-retries must be 0 or more")
+    if getattr(args, "max_calls", None) is not None and args.max_calls < 0:
+        raise HarnessError("--max-calls must be 0 or more")
     if args.abstain is not None:
         from harness.routers.abstention import AbstainSpec
         AbstainSpec(args.abstain, args.abstain_rule)
@@ -68,7 +70,8 @@ def run_config(args, library: str | None = None):
                 listing_budget=args.listing_budget, abstain=args.abstain, abstain_rule=args.abstain_rule,
                 calibrate_on=args.calibrate_on or []),
         CommandOptions(timeout=args.router_timeout, jobs=args.router_jobs, retries=args.router_retries,
-                       repeat=args.repeat, batch=args.router_batch, shuffle=not args.no_shuffle),
+                       repeat=args.repeat, batch=args.router_batch, shuffle=not args.no_shuffle,
+                       max_calls=getattr(args, "max_calls", None)),
         Limits(args.max_skill_bytes, args.max_prompt_chars, args.max_eval_bytes),
         seed=args.seed, cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir())
 

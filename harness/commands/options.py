@@ -23,8 +23,8 @@ DEFAULTS = {
     "similar_k": SIMILAR_K,
 }
 # options whose default is "none given" (no value to fill in)
-UNSET = ("library", "eval_set", "router", "model", "cache_dir", "listing_budget", "abstain", "calibrate_on")
-COMMAND_ROUTER = ("router_timeout", "router_jobs", "router_retries", "router_batch", "repeat", "no_shuffle")
+UNSET = ("library", "eval_set", "router", "model", "cache_dir", "listing_budget", "abstain", "calibrate_on", "max_calls")
+COMMAND_ROUTER = ("router_timeout", "router_jobs", "router_retries", "router_batch", "repeat", "no_shuffle", "max_calls")
 GRAPH = ("steal_share", "near_margin", "near_share", "similar_k")
 # (option, lowest, lowest allowed, highest): a share in (0, 1], a margin in [0, 1], k >= 1
 RANGES = (("steal_share", 0.0, False, 1.0), ("near_share", 0.0, False, 1.0), ("near_margin", 0.0, True, 1.0),

@@ -49,6 +49,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     c.add_argument("--router-batch", type=int, metavar="N", help="prompts per call (default 1)")
     c.add_argument("--repeat", type=int, metavar="N", help="ask N times per prompt (default 1)")
     c.add_argument("--no-shuffle", action="store_true", default=None, help="send the skills in library order on every repeat")
+    c.add_argument("--max-calls", type=int, metavar="N", help="call budget of the run: refuse it (exit 2, no call made) "
+                   "when the estimated command calls (cached answers excluded) exceed N")
     lim = p.add_argument_group("limits")
     lim.add_argument("--max-skill-bytes", type=int, help="largest SKILL.md read (default 1 MiB)")
     lim.add_argument("--max-prompt-chars", type=int, help="longest prompt accepted (default 20,000)")

@@ -137,22 +137,10 @@ class CommandRouter:
         content = release.get("content_sha256") or json.dumps(release, sort_keys=True)
         calls = self._calls(prompts, skills, str(content))
         total = len(prompts) * self.repeat
-        trials: dict[tuple[int, int], Trial] = {}
         cache, procs = AnswerCache(self.cache_dir), Procs()
         pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="router-command")
         try:
-            hits = cache.get_many(k for c in calls for k in c.keys.values())
-            todo: list[tuple[_Call, list[Item]]] = []
-            for call in calls:
-                missing = []
-                for item in call.items:
-                    hit = hits.get(call.keys[item[1]])
-                    if hit is None:
-                        missing.append(item)
-                    else:
-                        trials[(item[0], call.repeat)] = Trial(hit[0], None, True, hit[1])
-                if missing:
-                    todo.append((call, missing))
+            trials, todo = self._cached(calls, cache)
             if progress:
                 progress(len(trials), total)
             futures = [pool.submit(self._work, call, missing, skills, release, cache, procs)
@@ -169,6 +157,33 @@ class CommandRouter:
             pool.shutdown(wait=True)
             cache.close()
         return [Answer(pid, tuple(trials[(i, r)] for r in range(self.repeat))) for i, (pid, _) in enumerate(prompts)]
+
+    def planned_calls(self, prompts: Sequence[tuple[str, str]], skills: Sequence[tuple[str, str]], release: dict) -> int:
+        """How many times `answer` would run the command, before any retry: the calls with a
+        prompt not in the answer cache (a batch call is one)."""
+        content = release.get("content_sha256") or json.dumps(release, sort_keys=True)
+        cache = AnswerCache(self.cache_dir)
+        try:
+            return len(self._cached(self._calls(list(prompts), list(skills), str(content)), cache)[1])
+        finally:
+            cache.close()
+
+    def _cached(self, calls: list[_Call], cache: AnswerCache):
+        """(the trials the cache answers, the calls still to make with their missing items)."""
+        trials: dict[tuple[int, int], Trial] = {}
+        hits = cache.get_many(k for c in calls for k in c.keys.values())
+        todo: list[tuple[_Call, list[Item]]] = []
+        for call in calls:
+            missing = []
+            for item in call.items:
+                hit = hits.get(call.keys[item[1]])
+                if hit is None:
+                    missing.append(item)
+                else:
+                    trials[(item[0], call.repeat)] = Trial(hit[0], None, True, hit[1])
+            if missing:
+                todo.append((call, missing))
+        return trials, todo
 
     def _calls(self, prompts: list[tuple[str, str]], skills: list[tuple[str, str]], content: str) -> list[_Call]:
         """Calls in a fixed grouping (by repeat, then `batch` prompts in input order), so the

@@ -115,9 +115,36 @@ def command_router(spec: str, options, cache_dir, seed: int):
                          seed=seed, name=name)
 
 
+def release_of(library) -> dict:
+    return {"source": library.source, "ref": library.ref, "commit": library.commit,
+            "content_sha256": library.content_sha256}
+
+
+def check_call_budget(specs, options, cache_dir, seed: int, prompts, library, descriptions, progress) -> None:
+    """Say how many command calls the routers `specs` will make (cache hits are not calls; a
+    batch call is one; each retry would be one more) and refuse, before any call, a run whose
+    estimate exceeds `options.max_calls`."""
+    if not specs or not library.names:
+        return
+    skills = list(zip(library.names, descriptions))
+    asks = [(p.id, p.prompt) for p in prompts]
+    planned = {}
+    for spec in specs:
+        router = command_router(spec, options, cache_dir, seed)
+        planned[router.name] = router.planned_calls(asks, skills, release_of(library))
+    total = sum(planned.values())
+    worst = total * (1 + options.retries)
+    each = ", ".join(f"{n} {c}" for n, c in planned.items())
+    budget = "" if options.max_calls is None else f"; budget --max-calls {options.max_calls}"
+    progress.step(f"command calls: {total} estimated ({each}; up to {worst} with retries){budget}")
+    if options.max_calls is not None and total > options.max_calls:
+        raise HarnessError(f"--max-calls {options.max_calls}: this run would make about {total} command calls "
+                           f"({each}; cached answers excluded), so none was made: raise the budget, or cut --repeat, "
+                           "the prompts (--split) or the routers")
+
+
 def command_outcomes(router, prompts, library, descriptions, progress) -> list[Outcome]:
-    release = {"source": library.source, "ref": library.ref, "commit": library.commit,
-               "content_sha256": library.content_sha256}
+    release = release_of(library)
     last = [0.0]
 
     def tick(done: int, total: int) -> None:

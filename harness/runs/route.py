@@ -18,8 +18,8 @@ from harness.library.listing import ListingBudget
 from harness.results.outcome import Outcome
 from harness.results.schema import Record, Results, build_results, fidelity_section
 from harness.routers import ROUTERS, RouterContext
-from harness.routers.scoring import (TOP_K, Scoring, command_failures, command_outcomes, command_router, is_command,
-                                     needs_encoder)
+from harness.routers.scoring import (TOP_K, Scoring, check_call_budget, command_failures, command_outcomes, command_router,
+                                     is_command, needs_encoder)
 from harness.runs.config import RunConfig, Routing
 from harness.runs.measure import measure
 
@@ -96,6 +96,8 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         p for p in scope(cal_set.select("dev"), set(names)).prompts if not p.negative_only]
     scoring = Scoring(routing, library, descriptions, docs, ctx, cal) if names else None
     runs, timings, failures, abstention = [], {}, {}, {}
+    check_call_budget([s for s in routing.routers if is_command(s)], cfg.command, cfg.cache_dir, cfg.seed, prompts,
+                      library, descriptions, progress)
     for spec in routing.routers:
         progress.step(f"routing with {spec}")
         t = time.perf_counter()
