@@ -66,7 +66,9 @@ def _calls(path) -> int:
 
 def _run(tmp_path, small_set, routers, out="out", *more):
     args = ["run", "--library", "skills/example/v1", "--eval-set", str(small_set), "--no-graph",
-            "--router-retries", "0", "--out", str(tmp_path / out), "--cache-dir", str(tmp_path / "c"), *more]
+            "--out", str(tmp_path / out), "--cache-dir", str(tmp_path / "c"), *more]
+    if any("command:" in r for r in routers):
+        args += ["--router-retries", "0"]
     for r in routers:
         args += ["--router", r]
     return main(args)
@@ -247,8 +249,33 @@ def test_max_calls_below_the_estimate_makes_no_call(tmp_path, small_set, agent, 
 @pytest.mark.parametrize("args, needle", [
     (["--router", "bm25", "--max-calls", "3"], "--max-calls: option(s) of a command router"),
     (["--router", "command:x", "--max-calls", "-1"], "--max-calls must be 0 or more"),
+    (["--router", "bm25", "--allow-library-change"], "--allow-library-change: applies to --agent-results DIR"),
 ])
-def test_bad_max_calls(tmp_path, small_set, args, needle, monkeypatch, capsys):
+def test_bad_options(tmp_path, small_set, args, needle, monkeypatch, capsys):
     monkeypatch.chdir(REPO)
     assert _run(tmp_path, small_set, [], "out", *args) == 2
     assert needle in error_line(capsys.readouterr().err)
+
+
+# ---- --agent-results ----
+
+def test_agent_results_gives_the_live_runs_agreement(tmp_path, small_set, agent, monkeypatch, capsys):
+    monkeypatch.chdir(REPO)
+    calls = tmp_path / "calls"
+    live = ["tfidf", "bm25", agent("im", "imperfect", small_set, calls), agent("flaky", "flaky", small_set, calls)]
+    assert _run(tmp_path, small_set, live, "live") == 0
+    made = _calls(calls)
+    assert _run(tmp_path, small_set, ["tfidf", "bm25"], "proxies", "--agent-results", str(tmp_path / "live")) == 0
+    assert _calls(calls) == made   # read, not called
+    got = json.loads((tmp_path / "proxies" / "results.json").read_text())["agreement"]
+    want = json.loads((tmp_path / "live" / "results.json").read_text())["agreement"]
+    assert got == want and [(a["agent"], a["errors"]) for a in got] == [("im", 0), ("flaky", 1)] * 2
+    # another library content: refused unless allowed
+    other = ["run", "--library", "skills/example/v2", "--eval-set", str(small_set), "--router", "tfidf", "--no-graph",
+             "--cache-dir", str(tmp_path / "c"), "--agent-results", str(tmp_path / "live")]
+    assert main([*other, "--out", str(tmp_path / "v2")]) == 2
+    assert "its library content" in error_line(capsys.readouterr().err) and not (tmp_path / "v2").exists()
+    assert main([*other, "--out", str(tmp_path / "v2"), "--allow-library-change"]) == 0
+    # a folder with no agent in it
+    assert main([*other, "--out", str(tmp_path / "v3"), "--agent-results", str(tmp_path / "v2")]) == 2
+    assert "no command router in its results.json (routers: tfidf)" in error_line(capsys.readouterr().err)

@@ -76,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_graph_options(run)
     run.add_argument("--no-graph", action="store_true", help="metrics and records only: skip the routing graph outputs")
     run.add_argument("--html", metavar="OUT.html", help="also write the HTML report")
+    run.add_argument("--agent-results", metavar="DIR", help="a stored run whose command routers are agents: report "
+                     "each router's agreement with them on the prompts both runs have, without calling them")
+    run.add_argument("--allow-library-change", action="store_true",
+                     help="read --agent-results even when that run routed another library content")
     graph = sub.add_parser("graph", help="the routing graph: collisions with evidence, orphans, magnets, exports")
     add_common(graph)
     graph.add_argument("--out", default="skill-harness-out", metavar="DIR")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
+from harness.base.errors import HarnessError
 from harness.graph.routing_stats import pair_stats, support
 from harness.graph.thresholds import Thresholds
 from harness.results.schema import Record, by_router
@@ -25,6 +26,29 @@ def _round(v: float | None) -> float | None:
 
 def _ratio(num: int, den: int) -> float | None:
     return _round(num / den) if den else None
+
+
+def is_agent(router: dict) -> bool:
+    """A command router (results.json routers[i]): an agent; the score routers are its proxies."""
+    return "reported" in router or "command" in (router.get("config") or {})
+
+
+def stored_agents(folder: str, content_sha256: str, allow_other_library: bool = False) -> dict[str, dict[str, Record]]:
+    """The command routers' records of a stored run (`--agent-results DIR`): name -> prompt id
+    -> record. Refused when that run routed another library content, unless allowed."""
+    from harness.results.io import read_records, read_results
+    res = read_results(folder)
+    names = [r["name"] for r in res.routers if is_agent(r)]
+    if not names:
+        raise HarnessError(f"--agent-results {folder}: no command router in its results.json (routers: "
+                           f"{', '.join(res.router_names) or 'none'})")
+    theirs = res.library.get("content_sha256", "")
+    if theirs != content_sha256 and not allow_other_library:
+        raise HarnessError(f"--agent-results {folder}: its library content {theirs[:12]} differs from this run's "
+                           f"{content_sha256[:12]} (the agents saw other skills): pass --allow-library-change to "
+                           "read them anyway")
+    records = by_router(read_records(folder))
+    return {n: records.get(n, {}) for n in names}
 
 
 def kappa(pairs: Sequence[tuple]) -> float | None:
@@ -58,11 +82,12 @@ def pair(proxy: str, agent: str, mine: dict[str, Record], theirs: dict[str, Reco
     ok = [i for i in ids if mine[i].error is None and theirs[i].error is None]
     ins = [i for i in ok if mine[i].in_scope]
     same = lambda i: mine[i].selected == theirs[i].selected  # noqa: E731
-    agent_miss = {i for i in ins if not theirs[i].correct}
+    # the agent's records may come from a stored run: judged by this run's labels
+    agent_miss = {i for i in ins if theirs[i].selected not in mine[i].expected}
     proxy_miss = {i for i in ins if not mine[i].correct}
     confirmed = 0
     for victim, thief in proxy_collisions:
-        confirmed += any(theirs[i].expected[0] == victim and theirs[i].selected == thief for i in ins)
+        confirmed += any(mine[i].expected[0] == victim and theirs[i].selected == thief for i in ins)
     return {"proxy": proxy, "agent": agent, "prompts": len(ok), "errors": len(ids) - len(ok),
             "same_choice": _ratio(sum(map(same, ok)), len(ok)),
             "same_choice_in_scope": _ratio(sum(map(same, ins)), len(ins)),
@@ -79,9 +104,13 @@ def agreement(records: list[Record], routers: list[dict], th: Thresholds = Thres
     `reported`); `agents`: agents' records read from elsewhere (name -> prompt id -> record)
     instead of this run's command routers."""
     mine = by_router(records)
-    proxies = [r["name"] for r in routers if "reported" not in r]
-    if agents is None:
-        agents = {r["name"]: mine.get(r["name"], {}) for r in routers if "reported" in r}
+    proxies = [r["name"] for r in routers if not is_agent(r)]
+    live = {r["name"]: mine.get(r["name"], {}) for r in routers if is_agent(r)}
+    clash = sorted(set(live) & set(agents or {}))
+    if clash:
+        raise HarnessError(f"--agent-results: router {clash[0]!r} is both run here and read from the stored run: "
+                           "rename one (--router 'NAME=command:CMD')")
+    agents = {**live, **(agents or {})}
     if not proxies or not agents:
         return None
     return [pair(p, a, mine.get(p, {}), theirs, collisions_of(records, p, th))
