@@ -279,3 +279,27 @@ def test_agent_results_gives_the_live_runs_agreement(tmp_path, small_set, agent,
     # a folder with no agent in it
     assert main([*other, "--out", str(tmp_path / "v3"), "--agent-results", str(tmp_path / "v2")]) == 2
     assert "no command router in its results.json (routers: tfidf)" in error_line(capsys.readouterr().err)
+
+
+def test_check_with_agent_results_gives_the_runs_agreement(tmp_path, small_set, agent, monkeypatch, capsys):
+    monkeypatch.chdir(REPO)
+    lib = "skills/example/v2"
+    assert main(["run", "--library", lib, "--eval-set", str(small_set), "--router", "bm25", "--router",
+                 agent("im", "imperfect", small_set, tmp_path / "calls"), "--router-retries", "0", "--no-graph",
+                 "--out", str(tmp_path / "live"), "--cache-dir", str(tmp_path / "c")]) == 0
+    want = json.loads((tmp_path / "live" / "results.json").read_text())["agreement"]
+    capsys.readouterr()
+    common = ["check", f"{lib}/skills/forge-secrets/SKILL.md", "--library", lib, "--eval-set", str(small_set), "--router", "bm25",
+              "--cache-dir", str(tmp_path / "c"), "--agent-results", str(tmp_path / "live")]
+    assert main([*common, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["agreement"] == want
+    assert main(common) == 0
+    text = capsys.readouterr().out
+    a = want[0]
+    assert (f"  bm25 vs im: same choice {100 * a['same_choice']:.1f} % of 4 prompts "
+            f"(in scope {100 * a['same_choice_in_scope']:.1f} %)") in text
+    assert main([*common[:-2], "--allow-library-change"]) == 2
+    assert "applies to --agent-results DIR" in error_line(capsys.readouterr().err)
+    # the repository as the library (no --library): another content than the agents saw
+    assert main([*common[:2], *common[4:]]) == 2
+    assert "its library content" in error_line(capsys.readouterr().err)

@@ -125,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "workflow commands (::error file=…) on stdout (default: github when GITHUB_ACTIONS=true, without --json)")
     chk.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report: per file, its lint and each --fail-on rule")
     chk.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown (a pull-request comment)")
+    chk.add_argument("--agent-results", metavar="DIR", help="a stored run whose command routers are agents: say how "
+                     "often each router agreed with them (at the base, on the prompts both have)")
+    chk.add_argument("--allow-library-change", action="store_true",
+                     help="read --agent-results even when that run routed another library content than the base")
     chk.add_argument("--fields", choices=("both", "name", "description"), default="both")
     chk.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="strip",
                      help="as for run; 'reroute' measures what a new 'not for X, use Y' clause does")
