@@ -298,6 +298,11 @@ def test_check_with_agent_results_gives_the_runs_agreement(tmp_path, small_set, 
     a = want[0]
     assert (f"  bm25 vs im: same choice {100 * a['same_choice']:.1f} % of 4 prompts "
             f"(in scope {100 * a['same_choice_in_scope']:.1f} %)") in text
+    md = tmp_path / "check.md"
+    assert main([*common, "--markdown", str(md)]) == 0
+    capsys.readouterr()
+    rows = md.read_text().split("(`--agent-results`, at the base):\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert rows[2].startswith(f"| bm25 | im | 4 | 0 | {100 * a['same_choice']:.1f} | ")
     assert main([*common[:-2], "--allow-library-change"]) == 2
     assert "applies to --agent-results DIR" in error_line(capsys.readouterr().err)
     # the repository as the library (no --library): another content than the agents saw

@@ -105,11 +105,14 @@ def agent_matrix(res) -> tuple[list[str], list[tuple[str, list[str]]], list[list
     rows = [(label, [pct(res.metrics[n][key]) if key != "errors" else str(res.metrics[n]["errors"]) for n in names])
             for label, key in (("top-1", "top1"), ("recall@3", "recall_at_3"),
                                ("out-of-scope false-route", "oos_false_route"), ("errors", "errors"))]
-    agree = [[a["proxy"], a["agent"], str(a["prompts"]), str(a["errors"]), pct(a["same_choice"]),
-              pct(a["same_choice_in_scope"]), _kappa(a["kappa"]), pct(a["misroute_precision"]),
-              pct(a["misroute_recall"]), str(a["collisions_confirmed"]), str(a["collisions_refuted"])]
-             for a in res.agreement]
-    return heads, rows, agree
+    return heads, rows, agreement_rows(res.agreement)
+
+
+def agreement_rows(entries: list[dict]) -> list[list[str]]:
+    """results.json `agreement` entries as table rows (AGREEMENT_COLUMNS)."""
+    return [[a["proxy"], a["agent"], str(a["prompts"]), str(a["errors"]), pct(a["same_choice"]),
+             pct(a["same_choice_in_scope"]), _kappa(a["kappa"]), pct(a["misroute_precision"]),
+             pct(a["misroute_recall"]), str(a["collisions_confirmed"]), str(a["collisions_refuted"])] for a in entries]
 
 
 AGREEMENT_NOTE = ("Each rate is over the prompts both routers answered (errors: the others, in no rate); \"no skill\" "
