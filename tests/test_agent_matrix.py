@@ -246,6 +246,25 @@ def test_max_calls_below_the_estimate_makes_no_call(tmp_path, small_set, agent, 
     assert _calls(calls) == 4
 
 
+def test_retries_count_against_max_calls(tmp_path, small_set, agent, monkeypatch, capsys):
+    """The estimate (4 calls) fits the budget of 4, but a retry is a call too: never more than 4 are made,
+    and a prompt left without a call is an error (not "no skill")."""
+    monkeypatch.chdir(REPO)
+    calls = tmp_path / "calls"
+    args = ["run", "--library", "skills/example/v1", "--eval-set", str(small_set), "--no-graph", "--router",
+            agent("flaky", "flaky", small_set, calls), "--router-retries", "1", "--router-jobs", "1", "--max-calls", "4",
+            "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c")]
+    assert main(args) == 0
+    assert _calls(calls) == 4
+    err = capsys.readouterr().err
+    assert "command calls: 4 estimated (flaky 4; up to 8 with retries); budget --max-calls 4" in err
+    import csv
+    with open(tmp_path / "out" / "per_prompt.csv", newline="") as f:
+        errors = {r["id"]: r["error"] for r in csv.DictReader(f) if r["error"]}
+    # one call at a time, in prompt order: p1, p2, p2's retry, p3; p4 would be a fifth call
+    assert errors == {"p2": "exit code 3 (no stderr)", "p4": "not called: the run's --max-calls 4 is spent"}
+
+
 @pytest.mark.parametrize("args, needle", [
     (["--router", "bm25", "--max-calls", "3"], "--max-calls: option(s) of a command router"),
     (["--router", "command:x", "--max-calls", "-1"], "--max-calls must be 0 or more"),

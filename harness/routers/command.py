@@ -95,7 +95,7 @@ class CommandRouter:
 
     def __init__(self, command: str, *, cache_dir: Path, timeout: float = 120.0, jobs: int = 2,
                  retries: int = 1, repeat: int = 1, shuffle: bool = True, batch: int = 1, seed: int = 0,
-                 name: str = "command"):
+                 name: str = "command", budget=None):
         try:
             self.argv = shlex.split(command)
         except ValueError as e:
@@ -110,6 +110,7 @@ class CommandRouter:
                                      (batch, "batch", 1)):
             _at_least(value, what, minimum)
         self.name, self.reported = name, {"agent": None, "model": None}
+        self.budget = budget  # command_io.CallBudget shared by a run's command routers, or None
         self.command, self.cache_dir = command, Path(cache_dir)
         self.timeout, self.jobs, self.retries = float(timeout), int(jobs), int(retries)
         self.repeat, self.shuffle, self.batch, self.seed = int(repeat), bool(shuffle), int(batch), int(seed)
@@ -242,8 +243,10 @@ class CommandRouter:
                                                      for _, pid, text in items],
                    "skills": sent, "release": release, "seed": self.seed}
         stdin = json.dumps(doc, ensure_ascii=True).encode("ascii")
-        stdout, error = run_command(self.argv, stdin, self.timeout, procs)
         ids = [pid for _, pid, _ in items]
+        if self.budget is not None and not self.budget.take():
+            return {pid: (None, f"not called: the run's --max-calls {self.budget.limit} is spent") for pid in ids}, {}
+        stdout, error = run_command(self.argv, stdin, self.timeout, procs)
         if error is not None:
             return {pid: (None, error) for pid in ids}, {}
         names = {name for name, _ in skills}

@@ -55,6 +55,22 @@ class Procs:
                 kill_group(proc)
 
 
+class CallBudget:
+    """`--max-calls`: the command runs a whole run may start (every router's, retries too)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Count one run of a command; False (and nothing counted) once the budget is spent."""
+        with self._lock:
+            if self.used >= self.limit:
+                return False
+            self.used += 1
+            return True
+
+
 def kill_group(proc: subprocess.Popen) -> None:
     """SIGKILL the process group led by `proc` (its leader is not reaped yet, so the id is ours)."""
     try:

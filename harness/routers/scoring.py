@@ -104,15 +104,16 @@ def is_command(spec: str) -> bool:
     return command_spec(spec) is not None
 
 
-def command_router(spec: str, options, cache_dir, seed: int):
-    """`options`: the command router's options (runs.config.CommandOptions)."""
+def command_router(spec: str, options, cache_dir, seed: int, budget=None):
+    """`options`: the command router's options (runs.config.CommandOptions); `budget`: the
+    run's command_io.CallBudget (--max-calls), shared by its command routers."""
     from harness.routers.command import CommandRouter
     name, command = command_spec(spec)
     if not command:
         raise HarnessError(f'--router {spec}: needs a command, e.g. --router \'command:python my_router.py\'')
     return CommandRouter(command, cache_dir=cache_dir, timeout=options.timeout, jobs=options.jobs,
                          retries=options.retries, repeat=options.repeat, shuffle=options.shuffle, batch=options.batch,
-                         seed=seed, name=name)
+                         seed=seed, name=name, budget=budget)
 
 
 def release_of(library) -> dict:
@@ -120,12 +121,15 @@ def release_of(library) -> dict:
             "content_sha256": library.content_sha256}
 
 
-def check_call_budget(specs, options, cache_dir, seed: int, prompts, library, descriptions, progress) -> None:
+def check_call_budget(specs, options, cache_dir, seed: int, prompts, library, descriptions, progress):
     """Say how many command calls the routers `specs` will make (cache hits are not calls; a
     batch call is one; each retry would be one more) and refuse, before any call, a run whose
-    estimate exceeds `options.max_calls`."""
+    estimate exceeds `options.max_calls`. Returns the run's CallBudget (None without one):
+    retries count too, and a call past the budget is an error, never made."""
+    from harness.routers.command_io import CallBudget
+    budget = None if options.max_calls is None else CallBudget(options.max_calls)
     if not specs or not library.names:
-        return
+        return budget
     skills = list(zip(library.names, descriptions))
     asks = [(p.id, p.prompt) for p in prompts]
     planned = {}
@@ -135,12 +139,13 @@ def check_call_budget(specs, options, cache_dir, seed: int, prompts, library, de
     total = sum(planned.values())
     worst = total * (1 + options.retries)
     each = ", ".join(f"{n} {c}" for n, c in planned.items())
-    budget = "" if options.max_calls is None else f"; budget --max-calls {options.max_calls}"
-    progress.step(f"command calls: {total} estimated ({each}; up to {worst} with retries){budget}")
+    limit = "" if options.max_calls is None else f"; budget --max-calls {options.max_calls}"
+    progress.step(f"command calls: {total} estimated ({each}; up to {worst} with retries){limit}")
     if options.max_calls is not None and total > options.max_calls:
         raise HarnessError(f"--max-calls {options.max_calls}: this run would make about {total} command calls "
                            f"({each}; cached answers excluded), so none was made: raise the budget, or cut --repeat, "
                            "the prompts (--split) or the routers")
+    return budget
 
 
 def command_outcomes(router, prompts, library, descriptions, progress) -> list[Outcome]:

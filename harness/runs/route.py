@@ -96,12 +96,13 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         p for p in scope(cal_set.select("dev"), set(names)).prompts if not p.negative_only]
     scoring = Scoring(routing, library, descriptions, docs, ctx, cal) if names else None
     runs, timings, failures, abstention = [], {}, {}, {}
-    check_call_budget([s for s in routing.routers if is_command(s)], cfg.command, cfg.cache_dir, cfg.seed, prompts,
-                      library, descriptions, progress)
+    budget = check_call_budget([s for s in routing.routers if is_command(s)], cfg.command, cfg.cache_dir, cfg.seed,
+                               prompts, library, descriptions, progress)
     for spec in routing.routers:
         progress.step(f"routing with {spec}")
         t = time.perf_counter()
-        router, outcomes, described, failed = _outcomes(spec, cfg, prompts, library, descriptions, ctx, scoring, progress)
+        router, outcomes, described, failed = _outcomes(spec, cfg, prompts, library, descriptions, ctx, scoring, progress,
+                                                        budget)
         if failed:
             failures[router.name] = failed
         if described is not None:
@@ -125,10 +126,10 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
                      {p.id: p.prompt for p in prompts}, ctx, failures)
 
 
-def _outcomes(spec: str, cfg: RunConfig, prompts, library: Library, descriptions, ctx, scoring, progress):
+def _outcomes(spec: str, cfg: RunConfig, prompts, library: Library, descriptions, ctx, scoring, progress, budget=None):
     """(router, its outcomes, its abstention description or None, its failed calls or None)."""
     if is_command(spec):
-        router = command_router(spec, cfg.command, cfg.cache_dir, cfg.seed)
+        router = command_router(spec, cfg.command, cfg.cache_dir, cfg.seed, budget)
         outcomes = command_outcomes(router, prompts, library, descriptions, progress)
         return router, outcomes, None, command_failures(prompts, outcomes, router.retries)
     router = ROUTERS.get(spec)(ctx)
