@@ -122,7 +122,13 @@ def test_two_named_command_routers_one_failing(tmp_path, small_set, agent, monke
     assert _run(tmp_path, small_set, routers, "again") == 0
     assert (_calls(good), _calls(bad)) == (4, 5)
     again = json.loads((tmp_path / "again" / "results.json").read_text())
-    assert again["routers"] == res["routers"]
+    assert again["routers"] == res["routers"]   # what the cached answers said is cached too
+    import sqlite3
+    db = sqlite3.connect(tmp_path / "c" / "command-answers-v1.sqlite")
+    # the answers table keeps the format older versions read (a JSON list); who answered lives apart
+    assert all(isinstance(json.loads(r), list) for (r,) in db.execute("SELECT ranking FROM answers"))
+    assert db.execute("SELECT COUNT(*) FROM reported").fetchone()[0] == 4   # the oracle's 4 answers
+    db.close()
 
 
 def test_named_routers_with_one_command_keep_their_own_answers(tmp_path, small_set, agent, monkeypatch):
