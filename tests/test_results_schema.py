@@ -49,8 +49,8 @@ def test_schema_command_prints_draft_2020_12_with_closed_objects_and_the_record(
     record = doc["$defs"]["Record"]
     assert set(record["required"]) == set(RECORD_KEYS)   # always written; "not" and the repeat figures only when they apply
     top = [k for k in doc["properties"] if k not in doc["required"]]
-    # written only with --also-installed (a run without it writes the same bytes as before)
-    assert top == ["cross_library", "also_installed_effect"] and "default_router" in doc["required"]
+    # written only with --also-installed (cross_library, also_installed_effect), or with an agent and a proxy (agreement)
+    assert top == ["cross_library", "also_installed_effect", "agreement"] and "default_router" in doc["required"]
 
 
 @pytest.fixture(scope="module")

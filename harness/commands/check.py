@@ -42,6 +42,10 @@ def validate(args) -> None:
         raise HarnessError("--also-installed changes the routed what-if, which needs --eval-set")
     if args.lint_only and args.eval_set:
         raise HarnessError("--lint-only: no what-if is routed, so --eval-set would be ignored: give one or the other")
+    if args.agent_results and not args.eval_set:
+        raise HarnessError("--agent-results: the agreement is measured on --eval-set prompts: give --eval-set too")
+    if args.allow_library_change and not args.agent_results:
+        raise HarnessError("--allow-library-change: applies to --agent-results DIR, which is not given")
     if args.annotate == "github" and args.json:
         raise HarnessError("--annotate github writes to stdout, which --json keeps for the report: use one of them")
 
@@ -156,6 +160,8 @@ def single(doc: dict) -> dict:
     rep["breaches"], rep["passed"] = doc["breaches"], doc["passed"]
     if "note" in doc:
         rep["note"] = doc["note"]
+    if "agreement" in doc:
+        rep["agreement"] = doc["agreement"]
     return rep
 
 

@@ -104,6 +104,11 @@ def route_what_if(doc: dict, s: Session, targets, rules) -> None:
     if base is None:
         base = routed("base", cfg, s.base_lib, evalset, s.ctx, outside)
         save_base(s.cache_dir, key, base)
+    if s.args.agent_results:  # how far each router is from the stored agents, where they routed: at the base
+        from harness.graph.agreement import agreement, stored_agents
+        agents = stored_agents(s.args.agent_results, s.base_lib.content_sha256, s.args.allow_library_change)
+        records = [r for per in base.records.values() for r in per.values()]
+        doc["agreement"] = agreement(records, base.results.routers, agents=agents) or []
     same = s.head_files == s.base_files   # the same library: the same run
     head = RunDir("head", base.results, base.records, base.collisions, base.orphans) if same else \
         routed("head", cfg, s.head_lib, evalset, s.ctx, outside)

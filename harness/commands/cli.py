@@ -32,8 +32,12 @@ def cmd_run(args) -> int:
     from harness.base.progress import progress
     cfg = run_config(args)
     check_out_dir(Path(args.out))
+    agents = getattr(args, "agent_results", None)
+    if getattr(args, "allow_library_change", False) and not agents:
+        raise HarnessError("--allow-library-change: applies to --agent-results DIR, which is not given")
     with progress() as prog:
-        result, graph, written = run_release(cfg, Path(args.out), graph_options(args), prog)
+        result, graph, written = run_release(cfg, Path(args.out), graph_options(args), prog,
+                                             (agents, args.allow_library_change) if agents else None)
     print_summary(result.results, args.out, written)
     if getattr(args, "html", None):
         write_html(args.out, None, None, args.html)

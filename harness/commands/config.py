@@ -36,20 +36,25 @@ def run_config(args, library: str | None = None):
     eval_sets, label_hint = default_eval_sets(args, given, lambda: _default_path(EXAMPLE_EVAL_SET))
     routers = args.router or list(BUILTIN_ROUTERS)
     from harness.routers import ROUTERS
-    from harness.routers.scoring import COMMAND_PREFIX
+    from harness.routers.scoring import command_spec
+    names = []
     for r in routers:
-        if not r.startswith(COMMAND_PREFIX):
+        spec = command_spec(r)  # (name, command) of a command router, else None
+        if spec is None:
             ROUTERS.get(r)
-    if len(set(routers)) != len(routers):
-        raise HarnessError(f"--router given twice: {', '.join(sorted({r for r in routers if routers.count(r) > 1}))}")
-    if sum(r.startswith(COMMAND_PREFIX) for r in routers) > 1:
-        raise HarnessError("one command router per run (its results are named 'command')")
+        names.append(r if spec is None else spec[0])
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise HarnessError(f"--router given twice: {', '.join(twice)} (name each command router: "
+                           "--router 'NAME=command:CMD')")
     for flag in ("max_skill_bytes", "max_prompt_chars", "max_eval_bytes", "router_timeout", "router_jobs",
                  "router_batch", "repeat"):
         if getattr(args, flag) <= 0:
             raise HarnessError(f"--{flag.replace('_', '-')} must be positive")
     if args.router_retries < 0:
         raise HarnessError("--router-retries must be 0 or more")
+    if getattr(args, "max_calls", None) is not None and args.max_calls < 0:
+        raise HarnessError("--max-calls must be 0 or more")
     if args.abstain is not None:
         from harness.routers.abstention import AbstainSpec
         AbstainSpec(args.abstain, args.abstain_rule)
@@ -60,7 +65,8 @@ def run_config(args, library: str | None = None):
         ListingBudget.parse(args.listing_budget)
     check_relevance(args, routers)
     also = tuple(resolve_library(s) for s in getattr(args, "also_installed", None) or [])
-    if also and any(r.startswith(COMMAND_PREFIX) for r in routers):
+    from harness.routers.scoring import is_command
+    if also and any(is_command(r) for r in routers):
         raise HarnessError("--also-installed routes with the score routers: a command router is not supported with it")
     return RunConfig(
         Inputs(library, eval_sets, split=args.split, invalid_frontmatter=args.invalid_frontmatter, label_hint=label_hint,
@@ -69,7 +75,8 @@ def run_config(args, library: str | None = None):
                 listing_budget=args.listing_budget, abstain=args.abstain, abstain_rule=args.abstain_rule,
                 calibrate_on=args.calibrate_on or []),
         CommandOptions(timeout=args.router_timeout, jobs=args.router_jobs, retries=args.router_retries,
-                       repeat=args.repeat, batch=args.router_batch, shuffle=not args.no_shuffle),
+                       repeat=args.repeat, batch=args.router_batch, shuffle=not args.no_shuffle,
+                       max_calls=getattr(args, "max_calls", None)),
         Limits(args.max_skill_bytes, args.max_prompt_chars, args.max_eval_bytes),
         seed=args.seed, cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir())
 

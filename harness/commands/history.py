@@ -67,7 +67,7 @@ def history_options(cfg, graph_opts) -> dict:
     """Everything a history's numbers depend on besides the library and the eval set (whose
     digests history.json records apart): the same options give the same rows."""
     from harness.library.listing import ListingBudget
-    from harness.routers.scoring import COMMAND_PREFIX
+    from harness.routers.scoring import is_command
     routing, inputs, limits, command = cfg.routing, cfg.inputs, cfg.limits, cfg.command
     listing = None
     if routing.listing_budget:
@@ -81,7 +81,7 @@ def history_options(cfg, graph_opts) -> dict:
             "max_skill_bytes": limits.max_skill_bytes, "max_prompt_chars": limits.max_prompt_chars,
             "graph": {"steal_share": graph_opts.steal_share, "near_margin": graph_opts.near_margin,
                       "near_share": graph_opts.near_share, "similar_k": graph_opts.similar_k}}
-    if any(r.startswith(COMMAND_PREFIX) for r in routing.routers):
+    if any(is_command(r) for r in routing.routers):
         opts["command_router"] = {"timeout": command.timeout, "jobs": command.jobs, "retries": command.retries,
                                   "batch": command.batch, "repeat": command.repeat, "shuffle": command.shuffle}
     return opts

@@ -23,8 +23,9 @@ DEFAULTS = {
     "similar_k": SIMILAR_K,
 }
 # options whose default is "none given" (no value to fill in)
-UNSET = ("library", "eval_set", "router", "model", "cache_dir", "listing_budget", "abstain", "calibrate_on", "also_installed")
-COMMAND_ROUTER = ("router_timeout", "router_jobs", "router_retries", "router_batch", "repeat", "no_shuffle")
+UNSET = ("library", "eval_set", "router", "model", "cache_dir", "listing_budget", "abstain", "calibrate_on", "also_installed",
+         "max_calls")
+COMMAND_ROUTER = ("router_timeout", "router_jobs", "router_retries", "router_batch", "repeat", "no_shuffle", "max_calls")
 GRAPH = ("steal_share", "near_margin", "near_share", "similar_k")
 # (option, lowest, lowest allowed, highest): a share in (0, 1], a margin in [0, 1], k >= 1
 RANGES = (("steal_share", 0.0, False, 1.0), ("near_share", 0.0, False, 1.0), ("near_margin", 0.0, True, 1.0),
@@ -47,7 +48,7 @@ def settle(args) -> set[str]:
 
 def check_relevance(args, routers: list[str]) -> None:
     """Refuse options that the run would ignore, and graph thresholds out of their range."""
-    from harness.routers.scoring import COMMAND_PREFIX
+    from harness.routers.scoring import is_command
     given = settle(args)
     for dest, low, low_ok, high in RANGES:
         v = getattr(args, dest, None)
@@ -60,7 +61,7 @@ def check_relevance(args, routers: list[str]) -> None:
     if "abstain_rule" in given and args.abstain is None:
         raise HarnessError("--abstain-rule chooses how --abstain decides: give --abstain SHARE too")
     unused = [flag(k) for k in COMMAND_ROUTER if k in given]
-    if unused and not any(r.startswith(COMMAND_PREFIX) for r in routers):
+    if unused and not any(is_command(r) for r in routers):
         raise HarnessError(f"{', '.join(unused)}: option(s) of a command router, and no --router command:CMD is given")
     unused = [flag(k) for k in GRAPH if k in given]
     if unused and getattr(args, "no_graph", False):

@@ -49,6 +49,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     c.add_argument("--router-batch", type=int, metavar="N", help="prompts per call (default 1)")
     c.add_argument("--repeat", type=int, metavar="N", help="ask N times per prompt (default 1)")
     c.add_argument("--no-shuffle", action="store_true", default=None, help="send the skills in library order on every repeat")
+    c.add_argument("--max-calls", type=int, metavar="N", help="call budget of the run: refuse it (exit 2, no call made) "
+                   "when the estimated command calls (cached answers excluded) exceed N")
     lim = p.add_argument_group("limits")
     lim.add_argument("--max-skill-bytes", type=int, help="largest SKILL.md read (default 1 MiB)")
     lim.add_argument("--max-prompt-chars", type=int, help="longest prompt accepted (default 20,000)")
@@ -81,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-graph", action="store_true", help="metrics and records only: skip the routing graph outputs")
     run.add_argument("--html", metavar="OUT.html", help="also write the HTML report")
     add_also_installed(run)
+    run.add_argument("--agent-results", metavar="DIR", help="a stored run whose command routers are agents: report "
+                     "each router's agreement with them on the prompts both runs have, without calling them")
+    run.add_argument("--allow-library-change", action="store_true",
+                     help="read --agent-results even when that run routed another library content")
     graph = sub.add_parser("graph", help="the routing graph: collisions with evidence, orphans, magnets, exports")
     add_common(graph)
     graph.add_argument("--out", default="skill-harness-out", metavar="DIR")
@@ -129,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "workflow commands (::error file=…) on stdout (default: github when GITHUB_ACTIONS=true, without --json)")
     chk.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report: per file, its lint and each --fail-on rule")
     chk.add_argument("--markdown", metavar="FILE", help="also write the report as Markdown (a pull-request comment)")
+    chk.add_argument("--agent-results", metavar="DIR", help="a stored run whose command routers are agents: say how "
+                     "often each router agreed with them (at the base, on the prompts both have)")
+    chk.add_argument("--allow-library-change", action="store_true",
+                     help="read --agent-results even when that run routed another library content than the base")
     chk.add_argument("--fields", choices=("both", "name", "description"), default="both")
     chk.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="strip",
                      help="as for run; 'reroute' measures what a new 'not for X, use Y' clause does")

@@ -23,12 +23,21 @@ class GraphOptions:
         return Thresholds(steal_share=self.steal_share, near_margin=self.near_margin, near_share=self.near_share)
 
 
-def run_release(cfg, out: Path, graph_opts: GraphOptions = GraphOptions(), progress=None):
-    """Load, route, build the graph and write everything to `out` atomically. Returns (result, graph, files)."""
+def run_release(cfg, out: Path, graph_opts: GraphOptions = GraphOptions(), progress=None,
+                agent_results: tuple[str, bool] | None = None):
+    """Load, route, build the graph and write everything to `out` atomically. Returns (result, graph, files).
+    `agent_results`: (a stored run's folder whose command routers are agents here, whether its
+    library content may differ)."""
     from harness.graph.build import build_graph
     from harness.reports.folder import write_run
     from harness.runs.route import execute
+    from harness.graph.agreement import agreement, stored_agents
+    if agent_results:
+        from harness.results.io import read_results
+        read_results(agent_results[0])  # a folder that is not a run: refused before any routing
     result = execute(cfg, progress)
+    agents = stored_agents(agent_results[0], result.library.content_sha256, agent_results[1]) if agent_results else None
+    result.results.agreement = agreement(result.records, result.results.routers, graph_opts.thresholds, agents)
     graph = None
     if graph_opts.enabled:
         if progress is not None:

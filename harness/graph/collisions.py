@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.graph.agreement import is_collision
 from harness.graph.routing_stats import pair_stats, support
 from harness.graph.thresholds import Thresholds
 from harness.results.schema import Record
@@ -27,8 +28,7 @@ def find_collisions(records: list[Record], routers: list[str], default: str, pro
             if not n or st is None:
                 continue
             steal, near = len(st.stolen) / n, len(st.near_miss) / n
-            hit = (steal >= th.steal_share and len(st.stolen) >= th.min_prompts) or \
-                  (near >= th.near_share and len(st.near_miss) >= th.min_prompts)
+            hit = is_collision(len(st.stolen), len(st.near_miss), n, th)
             per_router[r] = {"support": n, "stolen": len(st.stolen), "steal_share": round(steal, 4),
                              "near_miss": len(st.near_miss), "near_miss_share": round(near, 4), "flagged": hit}
             if hit:

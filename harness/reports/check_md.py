@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from harness.metrics.paired import format_p
-from harness.reports.format import pct
+from harness.reports.format import AGREEMENT_COLUMNS, agreement_rows, pct
 
 
 def esc(text) -> str:
@@ -72,6 +72,10 @@ def render_check_md(doc: dict, max_rows: int = 20) -> str:
                                                                               if d["prompts"] else ""))
     if doc.get("note"):
         out += ["", esc(doc["note"])]
+    if doc.get("agreement") is not None:
+        out += ["", "Agreement with the stored agents (`--agent-results`, at the base):", "",
+                "| " + " | ".join(AGREEMENT_COLUMNS) + " |", "|" + "---|" * len(AGREEMENT_COLUMNS)]
+        out += ["| " + " | ".join(esc(c) for c in row) + " |" for row in agreement_rows(doc["agreement"])]
     for rep in files:
         out += [""] + _details(rep, max_rows)
     return "\n".join(out) + "\n"

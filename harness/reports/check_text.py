@@ -56,6 +56,7 @@ def render_check(rep: dict, max_rows: int = 8) -> str:
                     out.append(f"    {it['id']}{extra}: {it['prompt'][:90]}")
     elif rep.get("note"):
         out += ["", rep["note"]]
+    out += agreement_lines(rep.get("agreement"))
     verdict = "PASS" if rep["passed"] else "FAIL"
     why = rep["breaches"] + ([f"{rep['lint_failures']} lint failure(s)"] if rep["lint_failures"] else [])
     out += ["", f"{verdict}: " + ("; ".join(why) if why else "no lint error, no --fail-on rule breached")]
@@ -101,6 +102,21 @@ def render_checks(doc: dict, max_rows: int = 8) -> str:
         out += [f"  breached: {b}" for b in d.get("breaches", [])]
     if doc.get("note"):
         out += ["", doc["note"]]
+    out += agreement_lines(doc.get("agreement"))
     why = doc["breaches"] + ([f"{doc['lint_failures']} lint failure(s)"] if doc["lint_failures"] else [])
     out += ["", ("PASS" if doc["passed"] else "FAIL") + ": " + ("; ".join(why) if why else "no lint error, no --fail-on rule breached")]
     return "\n".join(out) + "\n"
+
+
+def agreement_lines(entries: list[dict] | None) -> list[str]:
+    """--agent-results: each router's agreement with each stored agent, at the base."""
+    if entries is None:
+        return []
+    out = ["", "agreement with the stored agents (at the base):"]
+    for a in entries:
+        kappa = "–" if a["kappa"] is None else f"{a['kappa']:.2f}"
+        out.append(f"  {a['proxy']} vs {a['agent']}: same choice {pct(a['same_choice'])} % of {a['prompts']} prompts "
+                   f"(in scope {pct(a['same_choice_in_scope'])} %), kappa {kappa}, misroutes predicted: precision "
+                   f"{pct(a['misroute_precision'])} %, recall {pct(a['misroute_recall'])} %"
+                   + (f"; {a['errors']} prompt(s) with an error left out" if a["errors"] else ""))
+    return out

@@ -81,3 +81,41 @@ def abstention(res) -> tuple[str, str, list[list[str]]] | None:
         rows.append([name, str(d["threshold"]), pct(m.get("in_scope_kept")), pct(m.get("oos_false_route")),
                      str(m["auroc"]) if m.get("auroc") is not None else "–"])
     return f"Abstention (keep {pct(ab['keep'])} % of in-scope prompts, rule {ab['rule']})", note, rows
+
+
+AGREEMENT_COLUMNS = ("proxy", "agent", "prompts", "errors", "same choice", "same choice (in scope)", "kappa",
+                     "misroute precision", "misroute recall", "collisions confirmed", "collisions refuted")
+
+
+def _kappa(v) -> str:
+    return "–" if v is None else f"{v:.2f}"
+
+
+def agent_matrix(res) -> tuple[list[str], list[tuple[str, list[str]]], list[list[str]]] | None:
+    """The agent matrix of a run with agents and proxies (results.json `agreement`), else None:
+    (one column head per router, agents marked with what they reported; rows top-1, recall@3,
+    out-of-scope false-route and errors; the agreement rows, AGREEMENT_COLUMNS)."""
+    if not res.agreement:
+        return None
+    heads = []
+    for r in res.routers:
+        said = [v for v in (r.get("reported") or {}).values() if v] if "reported" in r else None
+        heads.append(r["name"] + ("" if said is None else f" (agent{': ' + ', '.join(said) if said else ''})"))
+    names = res.router_names
+    rows = [(label, [pct(res.metrics[n][key]) if key != "errors" else str(res.metrics[n]["errors"]) for n in names])
+            for label, key in (("top-1", "top1"), ("recall@3", "recall_at_3"),
+                               ("out-of-scope false-route", "oos_false_route"), ("errors", "errors"))]
+    return heads, rows, agreement_rows(res.agreement)
+
+
+def agreement_rows(entries: list[dict]) -> list[list[str]]:
+    """results.json `agreement` entries as table rows (AGREEMENT_COLUMNS)."""
+    return [[a["proxy"], a["agent"], str(a["prompts"]), str(a["errors"]), pct(a["same_choice"]),
+             pct(a["same_choice_in_scope"]), _kappa(a["kappa"]), pct(a["misroute_precision"]),
+             pct(a["misroute_recall"]), str(a["collisions_confirmed"]), str(a["collisions_refuted"])] for a in entries]
+
+
+AGREEMENT_NOTE = ("Each rate is over the prompts both routers answered (errors: the others, in no rate); \"no skill\" "
+                  "is a choice. Misroute precision and recall: how well the proxy's misroutes (in-scope prompts it "
+                  "gets wrong) predict the agent's. Collisions: the proxy's, confirmed when the agent sends at least "
+                  "one of the victim's prompts to the thief. –: undefined.")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from harness.reports.format import ABSTENTION_COLUMNS, abstention, ci, false_trigger, kind_rows, md_cell, pct
+from harness.reports.format import (ABSTENTION_COLUMNS, AGREEMENT_COLUMNS, AGREEMENT_NOTE, abstention, agent_matrix, ci,
+                                     false_trigger, kind_rows, md_cell, pct)
 from harness.results.schema import Results
 
 
@@ -34,6 +35,7 @@ def render_report(res: Results, max_rows: int = 10) -> str:
         lines.append(f"| {name} | {pct(m['top1'])}{ci(m['top1_ci'])} | {pct(m['recall_at_3'])}{ci(m['recall_at_3_ci'])} "
                      f"| {pct(m['recall_at_5'])} | {pct(m['mrr_at_10'])} | {pct(m['top1_lenient'])} | {pct(m['oos_false_route'])} |"
                      + (f" {false_trigger(m)} |" if negatives else ""))
+    lines += agent_lines(res)
     routers = list(res.per_kind)
     rows = kind_rows(res)
     if rows:
@@ -68,6 +70,21 @@ def render_report(res: Results, max_rows: int = 10) -> str:
         if errors:
             lines += [""] + [f"- `{md_cell(f['path'])}:{f['line']}` [{f['code']}] {md_cell(f['message'])}" for f in errors]
     return "\n".join(lines) + "\n"
+
+
+def agent_lines(res: Results) -> list[str]:
+    """The agent matrix (every router, agents and proxies) and the agreement table, when the run has both."""
+    matrix = agent_matrix(res)
+    if matrix is None:
+        return []
+    heads, rows, agree = matrix
+    out = ["", "## Agent matrix", "", "| measure | " + " | ".join(md_cell(h) for h in heads) + " |",
+           "|---|" + "---|" * len(heads)]
+    out += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    out += ["", "## Agreement of each proxy with each agent", "", AGREEMENT_NOTE, "",
+            "| " + " | ".join(AGREEMENT_COLUMNS) + " |", "|" + "---|" * len(AGREEMENT_COLUMNS)]
+    out += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in agree]
+    return out
 
 
 def fidelity_lines(res: Results, max_rows: int = 10) -> list[str]:

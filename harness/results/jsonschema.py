@@ -88,7 +88,9 @@ DEFS = {
     "Fidelity": _obj({"exclusions": _enum("off", "strip", "reroute"), "listing": _null(_ref("Listing")),
                       "excluded_items": _null(COUNT), "abstention": _null(_ref("Abstention"))}),
     # a router's config holds what that router is tuned by: its keys differ from router to router
-    "Router": _obj({"name": STR, "config": {"type": "object"}, "model": _null(STR), "model_sha256": _null(SHA256)}),
+    # reported (command routers only): the most frequent "agent" and "model" their answers carried
+    "Router": _obj({"name": STR, "config": {"type": "object"}, "model": _null(STR), "model_sha256": _null(SHA256),
+                    "reported": _obj({"agent": _null(STR), "model": _null(STR)})}, optional=("reported",)),
     "Metrics": _obj({
         **{m: SHARE for m in MEASURES}, "top1_lenient": SHARE, "oos_false_route": SHARE, "false_trigger": SHARE,
         "negative": COUNT, "false_trigger_count": COUNT, "top1_ci": INTERVAL, "recall_at_3_ci": INTERVAL,
@@ -100,6 +102,12 @@ DEFS = {
     "SkillScore": _obj({"support": COUNT, "predicted": COUNT, "recall": SHARE, "precision": SHARE, "f1": SHARE}),
     "Confusion": _obj({"expected": STR, "selected": STR, "count": {"type": "integer", "minimum": 1}}),
     "Skill": _obj({"plugin": STR, "path": STR, "copies": {"type": "integer", "minimum": 1}, "description_sha256": SHA256}),
+    # one (proxy, agent) pair: rates over the prompts both answered; None where undefined
+    "Agreement": _obj({
+        "proxy": STR, "agent": STR, "prompts": COUNT, "errors": COUNT, "same_choice": SHARE,
+        "same_choice_in_scope": SHARE, "kappa": _null({"type": "number", "minimum": -1, "maximum": 1}),
+        "misroute_precision": SHARE, "misroute_recall": SHARE, "collisions_confirmed": COUNT,
+        "collisions_refuted": COUNT}),
     "Finding": _obj({"severity": _enum("error", "warning", "info"), "code": STR, "path": STR, "line": COUNT, "skill": STR,
                      "message": STR}),
 }
@@ -122,7 +130,8 @@ SCHEMA = {
         "cross_library": {"type": "array", "items": _obj({
             "router": STR, "victim": STR, "thief": STR, "thief_library": STR, "prompts": {"type": "integer", "minimum": 1}})},
         "also_installed_effect": _map(_obj({"top1_alone": SHARE, "top1": SHARE})),
-    }, optional=("cross_library", "also_installed_effect")),
+        "agreement": {"type": "array", "items": _ref("Agreement")},
+    }, optional=("cross_library", "also_installed_effect", "agreement")),
     "$defs": DEFS,
 }
 

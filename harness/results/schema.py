@@ -112,6 +112,7 @@ class Results:
     top_k: int = 10
     fidelity: dict = field(default_factory=dict)
     default_router: str | None = None
+    agreement: list[dict] | None = None   # proxy vs agent, per pair (graph.agreement); only when a run has both
     schema_version: int = SCHEMA_VERSION
     harness_version: str = __version__
     cross_library: list | None = None          # --also-installed only: (router, victim, thief) counts
@@ -128,7 +129,8 @@ class Results:
                 "metrics": self.metrics, "per_kind": self.per_kind, "per_skill": self.per_skill,
                 "confusion": self.confusion, "skills": self.skills, "findings": self.findings,
                 **({} if self.cross_library is None else {"cross_library": self.cross_library}),
-                **({} if self.also_installed_effect is None else {"also_installed_effect": self.also_installed_effect})}
+                **({} if self.also_installed_effect is None else {"also_installed_effect": self.also_installed_effect}),
+                **({} if self.agreement is None else {"agreement": self.agreement})}
 
     @classmethod
     def from_dict(cls, doc, where: str = "results.json") -> Results:
@@ -154,8 +156,9 @@ class Results:
         return cls(doc["library"], doc["eval_set"], doc["routers"], doc["metrics"], doc["per_kind"], doc["per_skill"],
                    doc["confusion"], doc.get("skills", {}), doc["findings"], doc.get("seed", 0), doc.get("fields", "both"),
                    doc.get("top_k", 10), doc.get("fidelity") or {},
-                   doc["default_router"] if version >= 2 else default_router(names), SCHEMA_VERSION,
-                   doc.get("harness_version", ""), doc.get("cross_library"), doc.get("also_installed_effect"))
+                   doc["default_router"] if version >= 2 else default_router(names), agreement=doc.get("agreement"),
+                   harness_version=doc.get("harness_version", ""), cross_library=doc.get("cross_library"),
+                   also_installed_effect=doc.get("also_installed_effect"))
 
 
 def build_results(library, evalset, scoped, split: str, seed: int, fields: str, top_k: int, fidelity: dict,

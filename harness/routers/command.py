@@ -8,7 +8,8 @@ document on stdout.
 - batch == 1, one call per prompt and repeat:
   stdin  {"protocol": 1, "id", "prompt", "skills": [{"name", "description"}...],
           "release": {...}, "repeat": r, "seed": s}
-  stdout {"skills": ["name", ...]}   ranked best first; [] means "no skill"
+  stdout {"skills": ["name", ...]}   ranked best first; [] means "no skill"; optional "agent"
+         and "model" strings say who answered (results.json: routers[i].reported)
 - batch == N > 1, up to N prompts of one repeat per call:
   stdin  {"protocol": 1, "prompts": [{"id", "prompt", "repeat": r}...], "skills": [...],
           "release": {...}, "seed": s}
@@ -36,7 +37,7 @@ from pathlib import Path
 
 from harness.base.errors import HarnessError
 from harness.routers.answer_cache import AnswerCache, answer_key, skills_digest
-from harness.routers.command_io import Procs, Reply, parse_answer, parse_batch, run_command
+from harness.routers.command_io import Procs, Reply, parse_answer, parse_batch, reported, run_command
 
 PROTOCOL = 1
 Item = tuple[int, str, str]  # (index in the input, prompt id, prompt text)
@@ -50,6 +51,7 @@ class Trial:
     ranking: tuple[str, ...]
     error: str | None
     cached: bool
+    reported: tuple[tuple[str, str], ...] = ()  # the answer's "agent" and "model" strings, as (key, value)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ class CommandRouter:
     needs_encoder = False
 
     def __init__(self, command: str, *, cache_dir: Path, timeout: float = 120.0, jobs: int = 2,
-                 retries: int = 1, repeat: int = 1, shuffle: bool = True, batch: int = 1, seed: int = 0):
+                 retries: int = 1, repeat: int = 1, shuffle: bool = True, batch: int = 1, seed: int = 0,
+                 name: str = "command", budget=None):
         try:
             self.argv = shlex.split(command)
         except ValueError as e:
@@ -106,6 +109,8 @@ class CommandRouter:
         for value, what, minimum in ((jobs, "jobs", 1), (retries, "retries", 0), (repeat, "repeat", 1),
                                      (batch, "batch", 1)):
             _at_least(value, what, minimum)
+        self.name, self.reported = name, {"agent": None, "model": None}
+        self.budget = budget  # command_io.CallBudget shared by a run's command routers, or None
         self.command, self.cache_dir = command, Path(cache_dir)
         self.timeout, self.jobs, self.retries = float(timeout), int(jobs), int(retries)
         self.repeat, self.shuffle, self.batch, self.seed = int(repeat), bool(shuffle), int(batch), int(seed)
@@ -133,22 +138,10 @@ class CommandRouter:
         content = release.get("content_sha256") or json.dumps(release, sort_keys=True)
         calls = self._calls(prompts, skills, str(content))
         total = len(prompts) * self.repeat
-        trials: dict[tuple[int, int], Trial] = {}
         cache, procs = AnswerCache(self.cache_dir), Procs()
         pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="router-command")
         try:
-            hits = cache.get_many(k for c in calls for k in c.keys.values())
-            todo: list[tuple[_Call, list[Item]]] = []
-            for call in calls:
-                missing = []
-                for item in call.items:
-                    ranking = hits.get(call.keys[item[1]])
-                    if ranking is None:
-                        missing.append(item)
-                    else:
-                        trials[(item[0], call.repeat)] = Trial(ranking, None, True)
-                if missing:
-                    todo.append((call, missing))
+            trials, todo = self._cached(calls, cache)
             if progress:
                 progress(len(trials), total)
             futures = [pool.submit(self._work, call, missing, skills, release, cache, procs)
@@ -166,6 +159,33 @@ class CommandRouter:
             cache.close()
         return [Answer(pid, tuple(trials[(i, r)] for r in range(self.repeat))) for i, (pid, _) in enumerate(prompts)]
 
+    def planned_calls(self, prompts: Sequence[tuple[str, str]], skills: Sequence[tuple[str, str]], release: dict) -> int:
+        """How many times `answer` would run the command, before any retry: the calls with a
+        prompt not in the answer cache (a batch call is one)."""
+        content = release.get("content_sha256") or json.dumps(release, sort_keys=True)
+        cache = AnswerCache(self.cache_dir)
+        try:
+            return len(self._cached(self._calls(list(prompts), list(skills), str(content)), cache)[1])
+        finally:
+            cache.close()
+
+    def _cached(self, calls: list[_Call], cache: AnswerCache):
+        """(the trials the cache answers, the calls still to make with their missing items)."""
+        trials: dict[tuple[int, int], Trial] = {}
+        hits = cache.get_many(k for c in calls for k in c.keys.values())
+        todo: list[tuple[_Call, list[Item]]] = []
+        for call in calls:
+            missing = []
+            for item in call.items:
+                hit = hits.get(call.keys[item[1]])
+                if hit is None:
+                    missing.append(item)
+                else:
+                    trials[(item[0], call.repeat)] = Trial(hit[0], None, True, hit[1])
+            if missing:
+                todo.append((call, missing))
+        return trials, todo
+
     def _calls(self, prompts: list[tuple[str, str]], skills: list[tuple[str, str]], content: str) -> list[_Call]:
         """Calls in a fixed grouping (by repeat, then `batch` prompts in input order), so the
         skill order and cache key of a prompt do not depend on what is already cached."""
@@ -176,7 +196,8 @@ class CommandRouter:
                 items = tuple((i, pid, text) for i, (pid, text) in enumerate(prompts[start:start + self.batch], start))
                 order = shuffle_order(self.seed, items[0][1], r, len(skills), self.shuffle)
                 keys = {pid: answer_key(protocol=PROTOCOL, command=self.command, content=content, skills=digest,
-                                        order=order, prompt=text, repeat=r, seed=self.seed, batch=self.batch)
+                                        order=order, prompt=text, repeat=r, seed=self.seed, batch=self.batch,
+                                        router=self.name)
                         for _, pid, text in items}
                 calls.append(_Call(r, items, order, keys))
         return calls
@@ -190,13 +211,14 @@ class CommandRouter:
         for _ in range(self.retries + 1):
             if procs.stopped:
                 break
-            outcomes = self._ask(call, pending, skills, release, procs)
+            outcomes, reported = self._ask(call, pending, skills, release, procs)
             still = []
             for item in pending:
                 ranking, error = outcomes[item[1]]
                 if error is None:
-                    cache.put(call.keys[item[1]], ranking)
-                    out[(item[0], call.repeat)] = Trial(ranking, None, False)
+                    said = reported.get(item[1], ())
+                    cache.put(call.keys[item[1]], ranking, said)
+                    out[(item[0], call.repeat)] = Trial(ranking, None, False, said)
                 else:
                     errors[item[1]] = error
                     still.append(item)
@@ -208,8 +230,9 @@ class CommandRouter:
         return out
 
     def _ask(self, call: _Call, items: list[Item], skills: list[tuple[str, str]], release: dict,
-             procs: Procs) -> dict[str, Reply]:
-        """One run of the command for `items`: prompt id -> (ranking, error)."""
+             procs: Procs) -> tuple[dict[str, Reply], dict[str, tuple]]:
+        """One run of the command for `items`: (prompt id -> (ranking, error), prompt id -> what
+        the answer reported of itself, command_io.reported)."""
         sent = [{"name": skills[i][0], "description": skills[i][1]} for i in call.order]
         if self.batch == 1:
             _, pid, text = items[0]
@@ -220,11 +243,13 @@ class CommandRouter:
                                                      for _, pid, text in items],
                    "skills": sent, "release": release, "seed": self.seed}
         stdin = json.dumps(doc, ensure_ascii=True).encode("ascii")
-        stdout, error = run_command(self.argv, stdin, self.timeout, procs)
         ids = [pid for _, pid, _ in items]
+        if self.budget is not None and not self.budget.take():
+            return {pid: (None, f"not called: the run's --max-calls {self.budget.limit} is spent") for pid in ids}, {}
+        stdout, error = run_command(self.argv, stdin, self.timeout, procs)
         if error is not None:
-            return {pid: (None, error) for pid in ids}
+            return {pid: (None, error) for pid in ids}, {}
         names = {name for name, _ in skills}
         if self.batch == 1:
-            return {ids[0]: parse_answer(stdout, names)}
-        return parse_batch(stdout, ids, names)
+            return {ids[0]: parse_answer(stdout, names)}, reported(stdout, ids, False)
+        return parse_batch(stdout, ids, names), reported(stdout, ids, True)

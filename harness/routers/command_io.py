@@ -55,6 +55,22 @@ class Procs:
                 kill_group(proc)
 
 
+class CallBudget:
+    """`--max-calls`: the command runs a whole run may start (every router's, retries too)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Count one run of a command; False (and nothing counted) once the budget is spent."""
+        with self._lock:
+            if self.used >= self.limit:
+                return False
+            self.used += 1
+            return True
+
+
 def kill_group(proc: subprocess.Popen) -> None:
     """SIGKILL the process group led by `proc` (its leader is not reaped yet, so the id is ours)."""
     try:
@@ -167,3 +183,26 @@ def parse_batch(text: str, ids: list[str], names: set[str]) -> dict[str, Reply]:
     if error:
         return {pid: (None, error) for pid in ids}
     return {pid: got.get(pid, (None, f"no answer for id {quote(pid)}")) for pid in ids}
+
+
+def reported(text: str, ids: list[str], batch: bool) -> dict[str, tuple[tuple[str, str], ...]]:
+    """What each answer says of who answered: its "agent" and "model" strings (a batch answer's
+    own, else the batch document's), as ((key, value), ...) per prompt id; others are ignored."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+
+    def said(*objs) -> tuple[tuple[str, str], ...]:
+        out = {}
+        for o in objs:
+            for k in ("agent", "model"):
+                if isinstance(o, dict) and isinstance(o.get(k), str) and k not in out:
+                    out[k] = o[k]
+        return tuple(sorted(out.items()))
+    if not batch:
+        return {ids[0]: said(doc)}
+    items = doc.get("answers") if isinstance(doc.get("answers"), list) else []
+    return {it["id"]: said(it, doc) for it in items if isinstance(it, dict) and isinstance(it.get("id"), str)}

@@ -3,7 +3,9 @@ as options) and the external command router (with repeats)."""
 
 from __future__ import annotations
 
+import re
 import time
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
@@ -14,6 +16,7 @@ from harness.routers import ROUTERS, rank
 
 COMMAND_PREFIX = "command:"
 TOP_K = 10
+ROUTER_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 class Scoring:
@@ -80,32 +83,97 @@ def needs_encoder(routers: Sequence[str], ctx=None) -> bool:
 
 
 
-def command_router(spec: str, options, cache_dir, seed: int):
-    """`options`: the command router's options (runs.config.CommandOptions)."""
+def command_spec(spec: str) -> tuple[str, str] | None:
+    """(name, command) of a command router's --router value: `command:CMD` (named `command`) or
+    `NAME=command:CMD` (CMD may hold `=`); None for any other value (a score router's name).
+    A NAME that is not `[a-z0-9][a-z0-9-]*`, or is a score router's, is bad input."""
+    if spec.startswith(COMMAND_PREFIX):
+        return "command", spec[len(COMMAND_PREFIX):].strip()
+    name, eq, rest = spec.partition("=")
+    if not eq or not rest.startswith(COMMAND_PREFIX):
+        return None
+    if not ROUTER_NAME.fullmatch(name):
+        raise HarnessError(f"--router {spec!r}: the name {name!r} must be lowercase letters, digits and '-' "
+                           "(starting with a letter or digit)")
+    if name in ROUTERS.names():
+        raise HarnessError(f"--router {spec!r}: {name!r} is a built-in router's name: name the command router otherwise")
+    return name, rest[len(COMMAND_PREFIX):].strip()
+
+
+def is_command(spec: str) -> bool:
+    return command_spec(spec) is not None
+
+
+def command_router(spec: str, options, cache_dir, seed: int, budget=None):
+    """`options`: the command router's options (runs.config.CommandOptions); `budget`: the
+    run's command_io.CallBudget (--max-calls), shared by its command routers."""
     from harness.routers.command import CommandRouter
-    command = spec[len(COMMAND_PREFIX):].strip()
+    name, command = command_spec(spec)
     if not command:
-        raise HarnessError('--router command: needs a command, e.g. --router \'command:python my_router.py\'')
+        raise HarnessError(f'--router {spec}: needs a command, e.g. --router \'command:python my_router.py\'')
     return CommandRouter(command, cache_dir=cache_dir, timeout=options.timeout, jobs=options.jobs,
                          retries=options.retries, repeat=options.repeat, shuffle=options.shuffle, batch=options.batch,
-                         seed=seed)
+                         seed=seed, name=name, budget=budget)
+
+
+def release_of(library) -> dict:
+    return {"source": library.source, "ref": library.ref, "commit": library.commit,
+            "content_sha256": library.content_sha256}
+
+
+def check_call_budget(specs, options, cache_dir, seed: int, prompts, library, descriptions, progress):
+    """Say how many command calls the routers `specs` will make (cache hits are not calls; a
+    batch call is one; each retry would be one more) and refuse, before any call, a run whose
+    estimate exceeds `options.max_calls`. Returns the run's CallBudget (None without one):
+    retries count too, and a call past the budget is an error, never made."""
+    from harness.routers.command_io import CallBudget
+    budget = None if options.max_calls is None else CallBudget(options.max_calls)
+    if not specs or not library.names:
+        return budget
+    skills = list(zip(library.names, descriptions))
+    asks = [(p.id, p.prompt) for p in prompts]
+    planned = {}
+    for spec in specs:
+        router = command_router(spec, options, cache_dir, seed)
+        planned[router.name] = router.planned_calls(asks, skills, release_of(library))
+    total = sum(planned.values())
+    worst = total * (1 + options.retries)
+    each = ", ".join(f"{n} {c}" for n, c in planned.items())
+    limit = "" if options.max_calls is None else f"; budget --max-calls {options.max_calls}"
+    progress.step(f"command calls: {total} estimated ({each}; up to {worst} with retries){limit}")
+    if options.max_calls is not None and total > options.max_calls:
+        raise HarnessError(f"--max-calls {options.max_calls}: this run would make about {total} command calls "
+                           f"({each}; cached answers excluded), so none was made: raise the budget, or cut --repeat, "
+                           "the prompts (--split) or the routers")
+    return budget
 
 
 def command_outcomes(router, prompts, library, descriptions, progress) -> list[Outcome]:
-    release = {"source": library.source, "ref": library.ref, "commit": library.commit,
-               "content_sha256": library.content_sha256}
+    release = release_of(library)
     last = [0.0]
 
     def tick(done: int, total: int) -> None:
         now = time.monotonic()
         if done == total or now - last[0] >= 5:
             last[0] = now
-            progress.step(f"command router: {done}/{total} answers")
+            progress.step(f"router {router.name}: {done}/{total} answers")
 
     if not library.names:
         return [Outcome([]) for _ in prompts]
     answers = router.answer([(p.id, p.prompt) for p in prompts], list(zip(library.names, descriptions)), release, tick)
+    router.reported = most_reported(answers)
     return [from_trials(a.trials) for a in answers]
+
+
+def most_reported(answers) -> dict:
+    """results.json's routers[i].reported: the most frequent "agent" and "model" strings the
+    command's answers carried (ties: the alphabetically first; None: no answer carried one)."""
+    out = {}
+    for key in ("agent", "model"):
+        counts = Counter(dict(t.reported).get(key) for a in answers for t in a.trials if t.error is None)
+        counts.pop(None, None)
+        out[key] = min(counts, key=lambda v: (-counts[v], v)) if counts else None
+    return out
 
 
 def command_failures(prompts, outcomes, retries: int) -> dict | None:

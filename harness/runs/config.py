@@ -44,6 +44,7 @@ class CommandOptions:
     repeat: int = 1
     batch: int = 1
     shuffle: bool = True
+    max_calls: int | None = None  # refuse a run whose estimated command calls exceed it (None: no budget)
 
 
 @dataclass(frozen=True)

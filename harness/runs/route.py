@@ -18,8 +18,8 @@ from harness.library.listing import ListingBudget
 from harness.results.outcome import Outcome
 from harness.results.schema import Record, Results, build_results, fidelity_section
 from harness.routers import ROUTERS, RouterContext
-from harness.routers.scoring import (COMMAND_PREFIX, TOP_K, Scoring, command_failures, command_outcomes, command_router,
-                                     needs_encoder)
+from harness.routers.scoring import (TOP_K, Scoring, check_call_budget, command_failures, command_outcomes, command_router,
+                                     is_command, needs_encoder)
 from harness.runs.config import RunConfig, Routing
 from harness.runs.measure import measure
 
@@ -89,11 +89,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
     progress, t0, routing = progress or _NoProgress(), time.perf_counter(), cfg.routing
     scoped = scope(evalset, set(library.names))
     prompts, names = scoped.prompts, library.names
-    listed, shown, owner = library, None, {}
-    if outside:
-        from harness.runs.installed import combined
-        listed, shown, owner = combined(library, outside)
-    descriptions, docs, listing = router_docs(listed, routing, shown)
+    listed, owner, (descriptions, docs, listing) = _listing(library, routing, outside)
     ctx = ctx or RouterContext(cfg.cache_dir, routing.model)
     findings = list(library.findings)
     if names and needs_encoder(routing.routers, ctx):
@@ -103,10 +99,13 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         p for p in scope(cal_set.select("dev"), set(names)).prompts if not p.negative_only]
     scoring = Scoring(routing, listed, descriptions, docs, ctx, cal) if names else None
     runs, timings, failures, abstention = [], {}, {}, {}
+    budget = check_call_budget([s for s in routing.routers if is_command(s)], cfg.command, cfg.cache_dir, cfg.seed,
+                               prompts, library, descriptions, progress)
     for spec in routing.routers:
         progress.step(f"routing with {spec}")
         t = time.perf_counter()
-        router, outcomes, described, failed = _outcomes(spec, cfg, prompts, library, descriptions, ctx, scoring, progress)
+        router, outcomes, described, failed = _outcomes(spec, cfg, prompts, library, descriptions, ctx, scoring, progress,
+                                                        budget)
         if failed:
             failures[router.name] = failed
         if described is not None:
@@ -114,16 +113,14 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         timings[f"route_{router.name}_s"] = round(time.perf_counter() - t, 3)
         model, model_sha = router.model_info()
         info = {"name": router.name, "config": router.config(), "model": model, "model_sha256": model_sha}
+        if router.kind == "command":
+            info["reported"] = dict(router.reported)
         runs.append(measure(info, prompts, outcomes, names, cfg.seed, cfg.intervals))
     timings["total_s"] = round(time.perf_counter() - t0, 3)
     if names and needs_encoder(routing.routers, ctx):
         timings["embedding_cache"] = {"hits": ctx.cache.hits, "misses": ctx.cache.misses}
-    excluded = len(scoring.plan.items) if scoring and scoring.plan and routing.exclusions != "off" else None
-    fidelity = fidelity_section(routing.exclusions, listing, excluded, None if routing.abstain is None else {
-        "keep": routing.abstain, "rule": routing.abstain_rule, "calibration": _describe_cal(cal_set, cal),
-        "routers": abstention})
-    results = build_results(library, evalset, scoped, cfg.inputs.split, cfg.seed, routing.fields, TOP_K, fidelity, runs,
-                            sort_findings(findings))
+    results = build_results(library, evalset, scoped, cfg.inputs.split, cfg.seed, routing.fields, TOP_K,
+                            _fidelity(routing, scoring, listing, cal_set, cal, abstention), runs, sort_findings(findings))
     if outside:
         from harness.runs.installed import cross_library
         results.library["also_installed"] = [o.describe() for o in outside]
@@ -132,10 +129,27 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
                      {p.id: p.prompt for p in prompts}, ctx, failures)
 
 
-def _outcomes(spec: str, cfg: RunConfig, prompts, library: Library, descriptions, ctx, scoring, progress):
+def _listing(library: Library, routing: Routing, outside):
+    """(the skills listed, outside entry -> its library, router_docs of them): the library alone, or
+    beside the outside libraries (`--also-installed`)."""
+    listed, shown, owner = library, None, {}
+    if outside:
+        from harness.runs.installed import combined
+        listed, shown, owner = combined(library, outside)
+    return listed, owner, router_docs(listed, routing, shown)
+
+
+def _fidelity(routing: Routing, scoring, listing, cal_set, cal, abstention: dict) -> dict:
+    excluded = len(scoring.plan.items) if scoring and scoring.plan and routing.exclusions != "off" else None
+    return fidelity_section(routing.exclusions, listing, excluded, None if routing.abstain is None else {
+        "keep": routing.abstain, "rule": routing.abstain_rule, "calibration": _describe_cal(cal_set, cal),
+        "routers": abstention})
+
+
+def _outcomes(spec: str, cfg: RunConfig, prompts, library: Library, descriptions, ctx, scoring, progress, budget=None):
     """(router, its outcomes, its abstention description or None, its failed calls or None)."""
-    if spec.startswith(COMMAND_PREFIX):
-        router = command_router(spec, cfg.command, cfg.cache_dir, cfg.seed)
+    if is_command(spec):
+        router = command_router(spec, cfg.command, cfg.cache_dir, cfg.seed, budget)
         outcomes = command_outcomes(router, prompts, library, descriptions, progress)
         return router, outcomes, None, command_failures(prompts, outcomes, router.retries)
     router = ROUTERS.get(spec)(ctx)

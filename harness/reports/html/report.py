@@ -12,7 +12,7 @@ from harness.results.io import read_results
 from harness.reports.html.assets import CSS, JS
 from harness.reports.html.plots import confusion_heatmap
 from harness.reports.html.safe import script_json, svg_img, text as t
-from harness.reports.format import ci, false_trigger, kind_rows, pct
+from harness.reports.format import AGREEMENT_COLUMNS, AGREEMENT_NOTE, agent_matrix, ci, false_trigger, kind_rows, pct
 from harness.reports.html.sections import (abstention_section, collisions_section, compare_section, findings_section,
                                    history_section, num, orphans_section, section, skills_section, table)
 
@@ -56,6 +56,13 @@ def build_html(results_dir: str, compare: dict | None = None, history_dir: str |
     parts.append(section("metrics", "Metrics (in-scope prompts, 95 % bootstrap intervals)", table(
         [("router", ""), ("top-1", ""), ("recall@3", ""), ("recall@5", ""), ("MRR@10", ""), ("top-1 incl. acceptable", ""),
          ("out-of-scope false-route", "")] + ([("false-trigger (negative prompts)", "")] if negatives else []), rows)))
+    matrix = agent_matrix(res)
+    if matrix is not None:
+        heads, mrows, agree = matrix
+        parts.append(section("agents", "Agent matrix", table([("measure", "")] + [(h, "") for h in heads],
+                                                            [[t(label)] + [num(c) for c in cells] for label, cells in mrows])))
+        parts.append(section("agreement", "Agreement of each proxy with each agent", f"<p>{t(AGREEMENT_NOTE)}</p>" + table(
+            [(h, "") for h in AGREEMENT_COLUMNS], [[t(r[0]), t(r[1])] + [num(c) for c in r[2:]] for r in agree])))
     krows = [[t(k), t(measure), num(n)] + [num(c) for c in cells] for k, measure, n, cells in kind_rows(res)]
     parts.append(section("kinds", "By kind of prompt (each rate over the prompts counted beside it)",
                          table([("kind", ""), ("measure", ""), ("prompts", "")] + [(r, "") for r in res.per_kind], krows)))
