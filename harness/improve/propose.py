@@ -116,16 +116,7 @@ def use_phrases(lost: list[str], won: list[str], others: list[str], own_words: s
         mine = n_own[key] / (n_own[key] + n_other[key])
         shape = (1 + 0.5 * (len(ws) - 1)) * 2 if n_own[key] >= 2 else (0.5 if len(ws) == 1 else 0.25)
         scored.append((-(weight[key] * mine * novelty * (0.5 + 0.5 * lacks) * shape), key))
-    out, used = [], set()
-    for _, key in sorted(scored):
-        st = {stem(w) for w in key.split()}
-        if st & used:
-            continue
-        used |= st
-        out.append(surface[key])
-        if len(out) == top:
-            break
-    return out
+    return _best_distinct(scored, surface, top)
 
 
 def rival_phrases(rival_text: str, own_words: set[str], idf: dict[str, float], skip: set[str], top: int = 2) -> list[str]:
@@ -254,16 +245,7 @@ def exclusion_phrases(lost: list[str], thief_prompts: list[str], thief_words: se
         if pulled == 0:
             continue
         scored.append((-(n / (n + mine[key])) * pulled * (1 + 0.5 * (len(ws) - 1)) * n, key))
-    out, used = [], set()
-    for _, key in sorted(scored):
-        st = {stem(w) for w in key.split()}
-        if st & used:
-            continue
-        used |= st
-        out.append(surface[key])
-        if len(out) == top:
-            break
-    return out
+    return _best_distinct(scored, surface, top)
 
 
 def window(text: str, cut: int | None) -> str | None:
@@ -304,3 +286,17 @@ def repair(text: str, limit: int = 1024) -> str:
         return out
     cut = text[:limit - 1].rsplit(" ", 1)[0]
     return _end(cut.rstrip(",;:"))[:limit]
+
+
+def _best_distinct(scored: list, surface: dict, top: int) -> list[str]:
+    """The best-scored phrases (lowest first) whose stems no better phrase already used, at most `top`."""
+    out, used = [], set()
+    for _, key in sorted(scored):
+        st = {stem(w) for w in key.split()}
+        if st & used:
+            continue
+        used |= st
+        out.append(surface[key])
+        if len(out) == top:
+            break
+    return out
