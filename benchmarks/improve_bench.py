@@ -56,13 +56,14 @@ def ten_round(task) -> dict:
     """A round of exactly 10 new candidates, timed part by part."""
     from harness.evalsets.evalset import scope
     from harness.improve.engine import build
-    from harness.improve.select import Climb, Screen, exact_run
+    from harness.compare.whatif import routed
+    from harness.improve.select import Climb, Screen
     library = build(task.snap, task.snap.files, "skip", None)
     name = task.sides[0].name
     dev_set = task.evalset.select("dev")
     screen = Screen(task.cfg, library, scope(dev_set, set(library.names)).prompts, task.ctx)
     ref = screen.selections({})
-    gate = exact_run("start", task.cfg, library, dev_set, task.ctx)
+    gate = routed("start", task.cfg, library, dev_set, task.ctx)
     words = library.get(name).description.split()
     stamp = str(time.time_ns())  # texts no run has seen (a new first word): every candidate is encoded
     cands = [(f"cut-{k}", {name: f"T{stamp[-6:]}{k} " + " ".join(words[:-k])}) for k in range(1, 11)]

@@ -34,11 +34,8 @@ class Session:
             tokens = Tokens.of(args.model)
             self.encoder, self.uses_model = (tokens if tokens.tokenizer() is not None else None), False
             return
-        from harness.routers.base import shared_encoder
-        self.encoder = shared_encoder(args.model)
-        if args.model is None:  # the default model: new texts through the numpy forward pass, no torch import
-            from harness.encoders.numpy_forward import FastEncoder
-            self.encoder = FastEncoder(self.encoder)
+        from harness.routers.base import edit_encoder
+        self.encoder = edit_encoder(args.model)
         self.ctx.use_encoder(self.encoder)
         from harness.routers.scoring import needs_encoder
         self.uses_model = needs_encoder(self.routers, self.ctx)

@@ -66,7 +66,7 @@ def run_improve(args) -> dict:
     from harness.library.source import snapshot
     from harness.library.yaml_store import YamlStore
     from harness.routers import ROUTERS
-    from harness.routers.base import RouterContext, shared_encoder
+    from harness.routers.base import RouterContext, edit_encoder
     from harness.runs.config import Inputs, Routing, RunConfig
     _refuse(args)
     ROUTERS.get(args.router)
@@ -94,11 +94,7 @@ def run_improve(args) -> dict:
             gate[side.rel] = base.data
     evalset = load_eval_sets(args.eval_set)
     ctx = RouterContext(cache_dir, args.model)
-    encoder = shared_encoder(args.model)
-    if args.model is None:  # new texts through the numpy forward pass, as in `check`
-        from harness.encoders.numpy_forward import FastEncoder
-        encoder = FastEncoder(encoder)
-    ctx.use_encoder(encoder)
+    ctx.use_encoder(edit_encoder(args.model))
     cfg = RunConfig(Inputs(root, list(args.eval_set), invalid_frontmatter=args.invalid_frontmatter),
                     Routing([args.router], model=args.model, fields=args.fields, exclusions=args.exclusions),
                     intervals=False, cache_dir=cache_dir)

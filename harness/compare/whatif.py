@@ -8,14 +8,16 @@ from harness.compare.load import RunDir, by_router
 from harness.compare.policy import evaluate
 
 
-def routed(label: str, cfg, library, evalset, ctx, outside=None) -> RunDir:
+def routed(label: str, cfg, library, evalset, ctx, outside=None, graph: bool = True) -> RunDir:
     """One side of the what-if: the eval set routed over `library` (beside the `outside`
-    libraries, runs.installed), with its collisions and orphans."""
-    from harness.graph.build import collisions_and_orphans
+    libraries, runs.installed), with its collisions and orphans (none when `graph` is off)."""
     from harness.runs.route import route
     res = route(cfg, library, evalset, ctx=ctx, outside=outside)
-    enc, cache = res.encoder()
-    collisions, orphans = collisions_and_orphans(res, library, prompts=res.prompts, encoder=enc, cache=cache)
+    collisions, orphans = [], {}
+    if graph:
+        from harness.graph.build import collisions_and_orphans
+        enc, cache = res.encoder()
+        collisions, orphans = collisions_and_orphans(res, library, prompts=res.prompts, encoder=enc, cache=cache)
     return RunDir(label, res.results, by_router(res.records), collisions, orphans)
 
 

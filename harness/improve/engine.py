@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from harness.base.errors import HarnessError
 from harness.improve.candidates import Proposer, Side
-from harness.improve.select import Climb, Screen, exact_run, with_texts
+from harness.compare.whatif import routed
+from harness.improve.select import Climb, Screen, with_texts
 
 ROUNDS = 3
 PER_ROUND = 10
@@ -74,8 +75,8 @@ def improve(task: Task) -> dict:
     names = [s.name for s in task.sides]
     start = {n: library.get(n).description for n in names}
     needs_graph = any(r.kind == "new-collision" for r in task.rules)
-    base_dev = exact_run("start", cfg, library, dev_set, ctx, graph=needs_graph)
-    gate = base_dev if task.gate_files is None else exact_run(
+    base_dev = routed("start", cfg, library, dev_set, ctx, graph=needs_graph)
+    gate = base_dev if task.gate_files is None else routed(
         "base", cfg, build(task.snap, task.gate_files, cfg.inputs.invalid_frontmatter, task.store), dev_set, ctx, graph=needs_graph)
     from harness.routers import ROUTERS
     encoder, cache = ctx.encoder(), ctx.cache
@@ -119,14 +120,14 @@ def _measure(task, before_lib, after_lib, before_run, evalset, names, router) ->
     """Own recall per skill, the library's top-1, and (after a change) fixed/broken with McNemar's exact p."""
     from harness.compare.diff import compare
     cfg, ctx = task.cfg, task.ctx
-    before = before_run or exact_run("before", cfg, before_lib, evalset, ctx, graph=False)
+    before = before_run or routed("before", cfg, before_lib, evalset, ctx, graph=False)
     out = {"prompts": len(before.records[router]),
            "top1": [before.results.metrics[router]["top1"], None],
            "own": {n: [own_recall(before, router, n), None] for n in names}, "fixed": None, "broken": None,
            "mcnemar_p": None}
     if after_lib is None:
         return out
-    after = exact_run("after", cfg, after_lib, evalset, ctx, graph=False)
+    after = routed("after", cfg, after_lib, evalset, ctx, graph=False)
     r = compare(before, after, cfg.seed, {}, intervals=False)["routers"][router]
     out["top1"][1] = after.results.metrics[router]["top1"]
     for n in names:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from harness.library.model import router_text
+from harness.compare.whatif import routed
 from harness.metrics.summary import correct_for
 
 
@@ -72,19 +73,6 @@ class Screen:
         return {"objective": won - taken, "won": won, "taken": taken, "top1_right": right}
 
 
-def exact_run(label: str, cfg, library, evalset, ctx, graph: bool = True):
-    """One side of a what-if, as `check` routes it: records, and the routing graph's collisions."""
-    from harness.compare.load import RunDir, by_router
-    from harness.runs.route import route
-    res = route(cfg, library, evalset, ctx=ctx)
-    collisions, orphans = [], {}
-    if graph:
-        from harness.graph.build import collisions_and_orphans
-        enc, cache = res.encoder()
-        collisions, orphans = collisions_and_orphans(res, library, prompts=res.prompts, encoder=enc, cache=cache)
-    return RunDir(label, res.results, by_router(res.records), collisions, orphans)
-
-
 def changed_words(old: str, new: str) -> int:
     sm = difflib.SequenceMatcher(None, old.split(), new.split(), autojunk=False)
     return sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in sm.get_opcodes() if op != "equal")
@@ -109,7 +97,7 @@ class Climb:
     def confirm(self, texts: dict[str, str]) -> list[str]:
         from harness.compare.diff import compare
         from harness.compare.policy import evaluate, require_prompts
-        run = exact_run("candidate", self.cfg, with_texts(self.screen.library, texts), self.dev_set, self.ctx,
+        run = routed("candidate", self.cfg, with_texts(self.screen.library, texts), self.dev_set, self.ctx,
                         graph=any(r.kind == "new-collision" for r in self.rules))
         cmp = compare(self.gate, run, 0, {}, intervals=any(r.sig for r in self.rules))
         router = self.cfg.routing.routers[0]

@@ -80,6 +80,17 @@ def shared_encoder(model: str | None):
     return SentenceTransformerEncoder(model)
 
 
+def edit_encoder(model: str | None):
+    """The encoder of a library being edited (`check`, `improve`): with the default model, texts
+    not in the cache go through the numpy forward pass of the same weights (torch is never
+    imported); another model is loaded as `run` loads it."""
+    encoder = shared_encoder(model)
+    if model is None:
+        from harness.encoders.numpy_forward import FastEncoder
+        encoder = FastEncoder(encoder)
+    return encoder
+
+
 class Registry:
     """Names -> factories. Refuses duplicates; suggests close matches for a typo."""
 
