@@ -72,6 +72,16 @@ def add_also_installed(p: argparse.ArgumentParser) -> None:
                    "both, metrics over this library's prompts, and report the outside skills that take them")
 
 
+def add_edit_options(p: argparse.ArgumentParser) -> None:
+    """How `check` and `improve` read the library they edit, as `run` reads it."""
+    p.add_argument("--fields", choices=("both", "name", "description"), default="both")
+    p.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="strip",
+                   help="as for run; 'reroute' measures what a new 'not for X; use Y' clause does")
+    p.add_argument("--model", metavar="DIR")
+    p.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
+    p.add_argument("--cache-dir", metavar="DIR")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="skill-harness", description="How does an agent route your skill library?")
     parser.add_argument("--version", action="version", version=f"skill-harness {__version__}")
@@ -139,12 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "often each router agreed with them (at the base, on the prompts both have)")
     chk.add_argument("--allow-library-change", action="store_true",
                      help="read --agent-results even when that run routed another library content than the base")
-    chk.add_argument("--fields", choices=("both", "name", "description"), default="both")
-    chk.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="strip",
-                     help="as for run; 'reroute' measures what a new 'not for X, use Y' clause does")
-    chk.add_argument("--model", metavar="DIR")
-    chk.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
-    chk.add_argument("--cache-dir", metavar="DIR")
+    add_edit_options(chk)
     add_also_installed(chk)
     sch = sub.add_parser("schema", help="print the JSON Schema (draft 2020-12) of an output file")
     sch.add_argument("name", choices=("results",), help="results: results.json, the per-prompt record under $defs/Record")
@@ -163,12 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--diff", action="store_true", help="print only the unified diff")
     imp.add_argument("--json", action="store_true", help="machine-readable output")
     imp.add_argument("--router", default="hybrid", metavar="NAME", help="the score router that decides (default hybrid)")
-    imp.add_argument("--fields", choices=("both", "name", "description"), default="both")
-    imp.add_argument("--exclusions", choices=("off", "strip", "reroute"), default="strip",
-                     help="as for run; 'reroute' measures a 'not for X; use Y' clause")
-    imp.add_argument("--model", metavar="DIR")
-    imp.add_argument("--invalid-frontmatter", choices=("skip", "fallback"), default="skip")
-    imp.add_argument("--cache-dir", metavar="DIR")
+    add_edit_options(imp)
     swp = sub.add_parser("sweep", help="how big a catalog gets before routing breaks: the library beside N distractor skills")
     add_common(swp)
     swp.add_argument("--distractors", nargs="+", required=True, metavar="SRC", help="libraries (e.g. synth-library "
