@@ -67,3 +67,14 @@ def test_measures_in_unit_interval_and_recall_monotone_in_k(case):
         prev = v
     mrr = per_prompt(ReciprocalRankAt(10), rankings, golds).mean()
     assert per_prompt(HitAt(1), rankings, golds).mean() <= mrr <= per_prompt(HitAt(8), rankings, golds).mean()
+
+
+def test_bootstrap_in_chunks_draws_the_same_resamples(monkeypatch):
+    """Issue 22: at 100,000 prompts the resample indices are drawn a few rows at a time (memory);
+    the interval is the one drawing them whole gives, bit for bit."""
+    import numpy as np
+    import harness.metrics.bootstrap as bs
+    vals = {f"p{i:04d}": float(v) for i, v in enumerate(np.random.default_rng(5).random(3001) > 0.4)}
+    whole = bs.bootstrap_ci(vals, seed=7)
+    monkeypatch.setattr(bs, "CHUNK", 3001 * 3 + 5)  # three rows at a time, the last chunk one row
+    assert bs.bootstrap_ci(vals, seed=7) == whole

@@ -82,14 +82,6 @@ def description_embeddings(library, fields: str, encoder, cache) -> np.ndarray:
     return cache.embed(encoder, [split_words(s.text(fields)) for s in library.skills])
 
 
-def _similarity(result, library, encoder, cache):
-    """(description similarity matrix, how): dense when an encoder is at hand, else tf-idf."""
-    if encoder is not None and cache is not None and library.names:
-        emb = description_embeddings(library, result.results.fields, encoder, cache)
-        return emb @ emb.T, "dense"
-    return term_index(library).similarity(), "tfidf"
-
-
 def term_index(library, exclusions: str = "off") -> TermIndex:
     """Terms of the descriptions as written, or (exclusions read as the agent does) of what the
     routers read: each description without its exclusion sentences."""
@@ -109,18 +101,19 @@ def _default(res: Results) -> tuple[list[str], str]:
 
 
 def collisions_and_orphans(result, library, th: Thresholds = Thresholds(), prompts: dict[str, str] | None = None,
-                           encoder=None, cache=None, sim=None, excl: list[dict] | None = None) -> tuple[list, list]:
+                           encoder=None, cache=None, similar: dict | None = None,
+                           excl: list[dict] | None = None) -> tuple[list, list]:
     """The graph's findings without its edges (all `check` needs)."""
     res, records, names = result.results, result.records, library.names
     routers, default = _default(res)
-    if sim is None:
-        sim = _similarity(result, library, encoder, cache)[0]
+    if similar is None:  # the near-duplicate pairs (graph.similar.neighbours)
+        from harness.graph.similar import neighbours, similarity_rows
+        rows, _ = similarity_rows(library, res.fields, encoder, cache)
+        similar = neighbours(rows, names, 0, np.inf, th.duplicate)[1]
     excl = exclusion_edges(library, term_index(library)) if excl is None else excl
     excludes: dict[tuple[str, str], list[str]] = {}
     for e in excl:
         excludes.setdefault((e["source"], e["target"]), []).append(e["clause"])
-    similar = {(names[i], names[j]): float(sim[i, j]) for i in range(len(names)) for j in range(i + 1, len(names))
-               if sim[i, j] >= th.duplicate}
     mode = res.fidelity.get("exclusions", "off")
     collisions = find_collisions(records, routers, default, prompts or {}, term_index(library, mode), excludes, th,
                                  similar, mode)
@@ -132,13 +125,12 @@ def build_graph(result, library, k: int = SIMILAR_K, th: Thresholds = Thresholds
     res, records = result.results, result.records
     names = library.names
     routers, default = _default(res)
-    sim, how = _similarity(result, library, encoder, cache)
+    from harness.graph.similar import neighbours, similarity_rows
+    rows, how = similarity_rows(library, res.fields, encoder, cache)
     floor = SIMILAR_MIN[how]
-    edges = []
-    for i, a in enumerate(names):
-        order = [j for j in np.lexsort((np.arange(len(names)), -np.round(sim[i], 6))) if j != i][:k]
-        edges += [{"source": a, "target": names[j], "type": "similar", "weight": round(float(sim[i, j]), 4), "how": how}
-                  for j in order if sim[i, j] >= floor]
+    near, similar = neighbours(rows, names, k, floor, th.duplicate)
+    edges = [{"source": names[i], "target": names[j], "type": "similar", "weight": round(v, 4), "how": how}
+             for i, j, v in near]
     for r in routers:
         sup = support(records, r)
         for pair in res.confusion.get(r, []):
@@ -152,7 +144,7 @@ def build_graph(result, library, k: int = SIMILAR_K, th: Thresholds = Thresholds
     edges += [{"source": a, "target": b, "type": "references", "weight": 1.0} for a, b in references(library)]
     excl = exclusion_edges(library, term_index(library))
     edges += excl
-    collisions, orphans = collisions_and_orphans(result, library, th, prompts, sim=sim, excl=excl)
+    collisions, orphans = collisions_and_orphans(result, library, th, prompts, similar=similar, excl=excl)
     from harness.graph.why import explain_evidence
     explain_evidence(collisions, library, res, encoder, cache)
     per_skill = res.per_skill.get(default, {})

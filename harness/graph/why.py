@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 EXPLAINED = 3  # evidence prompts explained per collision (report.md lists three)
+COLLISIONS = 50  # collisions explained: the first high and medium ones (a large catalog can have thousands)
 
 
 def explain_evidence(collisions: list[dict], library, results, encoder=None, cache=None) -> None:
-    """In place: the first EXPLAINED evidence prompts of every high or medium collision get `why`,
+    """In place: the first EXPLAINED evidence prompts of the first COLLISIONS high or medium
+    collisions (in the order given: severity, then score) get `why`,
     the words pulling them from the victim to the thief, as the routers read the descriptions
     (the run's `fields` and exclusion mode)."""
-    todo = [(c, e) for c in collisions if c["severity"] in ("high", "medium") for e in c["evidence"][:EXPLAINED]]
+    shown = [c for c in collisions if c["severity"] in ("high", "medium")][:COLLISIONS]
+    todo = [(c, e) for c in shown for e in c["evidence"][:EXPLAINED]]
     if not todo:
         return
     from harness.library.exclusions import as_read

@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from harness.routers.base import Router
+from harness.routers.base import Router, rowwise_dot
 
 TAU = 0.05
 NEAR = 0.05
@@ -165,7 +165,7 @@ def compute(router: Router, scores: np.ndarray, queries: Sequence[str], lexicon:
     cols.update(lexicon.named(queries))
     if dense is not None and embed is not None and excluded and excluded[0]:
         items, owners, targeted = excluded
-        sims = embed(list(queries)) @ embed(items).T
+        sims = rowwise_dot(embed(list(queries)), embed(items).T)
         owners_a, untargeted = np.array(owners), ~np.array(targeted, dtype=bool)
         own = np.where(owners_a[None, :] == top[:, None], sims, -1.0).max(axis=1)
         cols["excluded_top"] = np.maximum(own, 0.0)
@@ -175,13 +175,19 @@ def compute(router: Router, scores: np.ndarray, queries: Sequence[str], lexicon:
 
 
 def for_run(router: Router, scores: np.ndarray, queries: Sequence[str], docs: Sequence[str], plan, ctx) -> Signals:
-    """`compute` with a run's own inputs: the library's words as the router reads them
-    (`router.read_texts(docs)`, `docs` the router texts), the exclusion items of its `plan`, and
-    for a router that reads the encoder (dense, fused) the embeddings the dense router reads
-    (words split, through the run's cache)."""
+    """`compute` with a run's own inputs (see `signal_maker`), for one score matrix."""
+    return signal_maker(router, docs, plan, ctx)(scores, queries)
+
+
+def signal_maker(router: Router, docs: Sequence[str], plan, ctx) -> Callable[[np.ndarray, Sequence[str]], Signals]:
+    """`compute` bound to a run's own inputs, built once for every block of prompts: the library's
+    words as the router reads them (`router.read_texts(docs)`, `docs` the router texts), the
+    exclusion items of its `plan`, and for a router that reads the encoder (dense, fused) the
+    embeddings the dense router reads (words split, through the run's cache)."""
     embed = None
     if router.needs_encoder:
         from harness.routers.dense import DenseRouter
         embed = DenseRouter(ctx).embed
     excluded = (list(plan.items), list(plan.owners), [bool(t) for t in plan.targets])
-    return compute(router, scores, queries, Lexicon(router.read_texts(docs)), excluded, embed)
+    lexicon = Lexicon(router.read_texts(docs))
+    return lambda scores, queries: compute(router, scores, queries, lexicon, excluded, embed)

@@ -38,6 +38,11 @@ class Router(Protocol):
         others (an exclusion-aware router reads each skill's positive text)."""
         return docs
 
+    def prepare(self, queries: Sequence[str]) -> None:
+        """Called once with every query a run will `score`, in blocks, before the first block:
+        a router that encodes (dense, fused) encodes them all here in one call, so the fixed-shape
+        batches of equal-length texts are filled across the whole run, not per block."""
+
     def config(self) -> dict: ...
 
     def model_info(self) -> tuple[str | None, str | None]: ...
@@ -117,13 +122,57 @@ class Registry:
 def rank(scores: np.ndarray, tiebreak: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k skill indices per prompt and their scores rounded to 6 decimals. Equal scores
     break by `tiebreak` (the text the router read, then the name), so neither the order of
-    skills in the input nor, for a router that reads descriptions only, their names matter."""
-    rounded = np.round(scores.astype(np.float64), SCORE_DECIMALS)
-    order_by_key = sorted(range(len(tiebreak)), key=lambda i: tiebreak[i])
-    name_rank = np.empty(len(tiebreak), dtype=np.int64)
-    name_rank[order_by_key] = np.arange(len(tiebreak))
-    k = min(k, len(tiebreak))
-    idx = np.empty((rounded.shape[0], k), dtype=np.int64)
-    for i, row in enumerate(rounded):
-        idx[i] = np.lexsort((name_rank, -row))[:k]
-    return idx, np.take_along_axis(rounded, idx, axis=1)
+    skills in the input nor, for a router that reads descriptions only, their names matter.
+
+    Vectorised over the rows and linear in the skills per row (a partition, not a sort): the
+    columns are put in tiebreak order, the k-th largest score of each row found, every column
+    above it kept and the columns equal to it taken in tiebreak order until k; the k kept are
+    then sorted by score, a stable sort keeping tiebreak order among equals."""
+    rounded = np.round(np.asarray(scores, dtype=np.float64), SCORE_DECIMALS)
+    n, m = rounded.shape[0], len(tiebreak)
+    k = min(k, m)
+    order = np.array(sorted(range(m), key=lambda i: tiebreak[i]), dtype=np.int64)
+    if n == 0 or k == 0:
+        return np.zeros((n, k), dtype=np.int64), np.zeros((n, k))
+    if np.isnan(rounded).any():
+        raise ValueError("a router gave a NaN score")
+    cols_sorted = rounded[:, order]  # columns in tiebreak order
+    if k < m:
+        kth = -np.partition(-cols_sorted, k - 1, axis=1)[:, k - 1:k]  # each row's k-th largest score
+        above = cols_sorted > kth
+        at = cols_sorted == kth
+        take = above | (at & (np.cumsum(at, axis=1) <= k - above.sum(axis=1, keepdims=True)))
+        cols = np.nonzero(take)[1].reshape(n, k)  # k per row, in tiebreak order
+    else:
+        cols = np.tile(np.arange(m), (n, 1))
+    vals = np.take_along_axis(cols_sorted, cols, axis=1)
+    by_score = np.argsort(-vals, axis=1, kind="stable")
+    return order[np.take_along_axis(cols, by_score, axis=1)], np.take_along_axis(vals, by_score, axis=1)
+
+
+ROWS = 256  # rows of every product `rowwise_dot` makes
+
+
+def rowwise_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`a @ b`, each row of the result depending on its row of `a` alone, bit for bit. A BLAS
+    product chooses its kernel by the shapes (a small one takes another path and sums in another
+    order), so a prompt's scores would change in the last bits with the number of prompts scored
+    beside it; here every product has ROWS rows, the last topped up with zeros."""
+    a = np.asarray(a)
+    out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    for start in range(0, a.shape[0], ROWS):
+        chunk = a[start:start + ROWS]
+        if len(chunk) < ROWS:
+            chunk = np.vstack([chunk, np.zeros((ROWS - len(chunk), a.shape[1]), dtype=a.dtype)])
+        out[start:start + ROWS] = (chunk @ b)[:min(ROWS, a.shape[0] - start)]
+    return out
+
+
+# cells (prompts x skills) of one block of scores: a block's float64 matrix and the copies ranking
+# makes stay near 64 MB each, whatever the library's size
+BLOCK_CELLS = 1 << 23
+
+
+def block_rows(skills: int) -> int:
+    """Prompts per scoring block for a library of `skills` skills (at least 64)."""
+    return max(64, BLOCK_CELLS // max(skills, 1))

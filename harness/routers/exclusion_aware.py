@@ -92,6 +92,11 @@ class ExclusionAware(Router):
         if self.mode == "reroute" and self.plan.items:
             self.probe.fit(list(self.plan.positive_docs) + list(self.plan.items))
 
+    def prepare(self, queries: Sequence[str]) -> None:
+        getattr(self.inner, "prepare", lambda q: None)(queries)
+        if self.mode == "reroute" and self.plan.items:
+            getattr(self.probe, "prepare", lambda q: None)(queries)
+
     def score(self, queries: Sequence[str]) -> np.ndarray:
         scores = np.array(self.inner.score(queries), dtype=np.float64)
         if self.mode == "reroute" and self.plan.items:

@@ -41,6 +41,9 @@ class HybridRouter(Router):
         self.lexical.fit(docs)
         self.dense.fit(docs)
 
+    def prepare(self, queries: Sequence[str]) -> None:
+        self.dense.prepare(queries)
+
     def score(self, queries: Sequence[str]) -> np.ndarray:
         lex, den = self.lexical.score(queries), self.dense.score(queries)
         self.parts = {"dense": den, "lexical": lex}

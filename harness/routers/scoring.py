@@ -13,6 +13,7 @@ import numpy as np
 from harness.base.errors import HarnessError
 from harness.results.outcome import Outcome, from_trials
 from harness.routers import ROUTERS, rank
+from harness.routers.base import block_rows
 
 COMMAND_PREFIX = "command:"
 TOP_K = 10
@@ -33,7 +34,12 @@ class Scoring:
 
     def run(self, router, prompts, make=None):
         """`make`: a factory for a second instance of the router, which "reroute" fits on the
-        excluded items as well (the routed scores never see them)."""
+        excluded items as well (the routed scores never see them).
+
+        The prompts (then the calibration prompts) are scored in blocks of `block_rows` rows:
+        memory stays a few blocks' worth of scores whatever the size of the library and of the
+        eval set, and every per-prompt figure (top-k, confidence, abstention signals) depends on
+        its own row only, so the blocks give what one matrix would."""
         from harness.routers.exclusion_aware import ExclusionAware
         if self.cfg.exclusions != "off":
             probe = make() if self.cfg.exclusions == "reroute" else None
@@ -41,15 +47,28 @@ class Scoring:
         queries = [p.prompt for p in prompts] + [p.prompt for p in self.cal]  # the calibration prompts last
         n = len(prompts)
         router.fit(self.docs)
-        scores_all = router.score(queries)
-        scores = scores_all[:n]
-        idx, top = rank(scores, self.tiebreak, TOP_K)
+        getattr(router, "prepare", lambda q: None)(queries)
+        signals = self._signals(router) if self.cfg.abstain is not None else None
+        idx, top, confidence, sigs = [], [], [], []
         from harness.routers.abstain_signals import score_signal
-        confidence = np.round(score_signal(router, scores_all)[:n], 6)
+        step = block_rows(len(self.names))
+        for start in range(0, len(queries), step):
+            block = queries[start:start + step]
+            scores = router.score(block)
+            i, t = rank(scores, self.tiebreak, TOP_K)
+            idx.append(i)
+            top.append(t)
+            confidence.append(np.round(score_signal(router, scores), 6))
+            if signals is not None:
+                sigs.append(signals(scores, block))
+        k = min(TOP_K, len(self.names))
+        idx = np.vstack(idx)[:n] if idx else np.zeros((0, k), dtype=np.int64)
+        top = np.vstack(top)[:n] if top else np.zeros((0, k))
+        confidence = np.concatenate(confidence)[:n] if confidence else np.zeros(0)
         abstained = np.zeros(n, dtype=bool)
         described = None
-        if self.cfg.abstain is not None:
-            abstained, confidence, described = self._abstain(router, scores_all, queries, n)
+        if signals is not None:
+            abstained, confidence, described = self._abstain(sigs, n)
         outcomes = []
         for i in range(n):
             ranking = [self.names[j] for j in idx[i]]
@@ -58,15 +77,19 @@ class Scoring:
                                     bool(abstained[i]), float(confidence[i])))
         return router, outcomes, described
 
-    def _abstain(self, router, scores_all, queries, n):
-        """`queries`: the run's prompts, then the calibration prompts (rows n and on)."""
-        from harness.routers.abstention import Abstainer, AbstainSpec
-        from harness.routers.abstain_signals import for_run
-        spec = AbstainSpec(self.cfg.abstain, self.cfg.abstain_rule)
+    def _signals(self, router):
+        from harness.routers.abstain_signals import signal_maker
         if not self.cal:
             raise HarnessError("--abstain: the calibration set has no dev-split prompts at this release "
                                "(give --calibrate-on an eval set with a dev split)")
-        sig = for_run(router, scores_all, queries, self.docs, self.plan, self.ctx)
+        return signal_maker(router, self.docs, self.plan, self.ctx)
+
+    def _abstain(self, blocks, n):
+        """`blocks`: the signals of the run's prompts, then of the calibration prompts (rows n and on)."""
+        from harness.routers.abstention import Abstainer, AbstainSpec
+        from harness.routers.abstain_signals import Signals
+        spec = AbstainSpec(self.cfg.abstain, self.cfg.abstain_rule)
+        sig = Signals(blocks[0].names, np.vstack([b.values for b in blocks]))
         cal_sig, cal_in = sig.take(slice(n, None)), np.array([p.in_scope for p in self.cal], dtype=bool)
         ab = Abstainer.calibrate(spec, cal_sig, cal_in)
         decisions = ab.decision(sig.take(slice(0, n)))
