@@ -90,3 +90,25 @@ def test_blocks_of_prompts_give_the_one_matrix_results_on_the_real_library(tmp_p
     assert not problems and not moved, problems[:10]
     assert not compare_results(whole / "results.json", blocked / "results.json", moved)
     assert (whole / "per_prompt.csv").read_bytes() == (blocked / "per_prompt.csv").read_bytes()
+
+
+@st.composite
+def wide_matrices(draw):
+    """Catalogs wide enough for the candidate path, with ties (few values), near ties (values a
+    rounding step apart), rows of zeros (a lexical router's) and float32 scores."""
+    m = draw(st.integers(57, 160))
+    n = draw(st.integers(1, 6))
+    pool = draw(st.sampled_from([[0.0], [0.0, 0.3], [0.1, 0.1000004, 0.1000006, 0.0999996, 0.2], None]))
+    rng = np.random.default_rng(draw(st.integers(0, 10 ** 6)))
+    vals = rng.random((n, m)) if pool is None else rng.choice(pool, size=(n, m))
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    keys = [f"{chr(97 + int(v))}\0{i}" for i, v in enumerate(rng.integers(0, 3, m))]
+    return vals.astype(dtype), keys, draw(st.integers(1, 12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(wide_matrices())
+def test_rank_on_wide_catalogs_equals_a_full_sort_per_row(case):
+    scores, keys, k = case
+    for got, want in zip(rank(scores, keys, k), rank_by_sorting(scores, keys, k)):
+        assert np.array_equal(got, want)

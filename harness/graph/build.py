@@ -23,18 +23,20 @@ def references(library) -> list[tuple[str, str]]:
     backticks or followed by "skill"."""
     hyphen = frozenset(n for n in library.names if "-" in n)
     single = frozenset(n for n in library.names if "-" not in n)
+    # runs that can only be plain kebab-case names are found with a narrower pattern (far fewer matches)
+    kebab = all(_KEBAB_NAME.fullmatch(n) for n in hyphen)
     out = set()
     for a in library.skills:
-        found = _named_in(a.description + "\n" + a.body, hyphen, single)
+        found = _named_in(a.description + "\n" + a.body, hyphen, single, kebab)
         out.update((a.name, b) for b in found if b != a.name)
     return sorted(out)
 
 
 @lru_cache(maxsize=4096)
-def _named_in(text: str, hyphen: frozenset, single: frozenset) -> frozenset:
-    """Skill names one text mentions (remembered: `check` builds two graphs of one library)."""
-    # runs that can only be plain kebab-case names are found with a narrower pattern (far fewer matches)
-    runs = _KEBAB if all(_KEBAB_NAME.fullmatch(n) for n in hyphen) else _RUN
+def _named_in(text: str, hyphen: frozenset, single: frozenset, kebab: bool) -> frozenset:
+    """Skill names one text mentions (remembered: `check` builds two graphs of one library);
+    `kebab`: every hyphenated name is plain kebab-case."""
+    runs = _KEBAB if kebab else _RUN
     found = {m.group(0) for m in runs.finditer(text)} & hyphen if hyphen else set()
     if single:
         found |= {m.group(1) for m in _TICKED.finditer(text)} & single

@@ -34,38 +34,66 @@ def write_results(folder: Path, results: Results, records: Sequence[Record]) -> 
     doc = results.to_dict()
     if os.environ.get(VALIDATE_ENV):
         from harness.results.jsonschema import validate
-        validate(doc, [r.to_dict() for r in records])
+        validate(doc, (r.to_dict() for r in records))
     folder = Path(folder)
     (folder / RESULTS).write_text(dumps(doc), encoding="utf-8")
-    (folder / PER_PROMPT).write_text(per_prompt_csv(records), encoding="utf-8")
-    return [RESULTS, PER_PROMPT] + ([PARQUET] if write_parquet(records, folder / PARQUET) else [])
+    ordered = _sorted(records)
+    with open(folder / PER_PROMPT, "w", encoding="utf-8", newline="") as fh:
+        _write_csv(ordered, fh)
+    return [RESULTS, PER_PROMPT] + ([PARQUET] if write_parquet(ordered, folder / PARQUET) else [])
 
 
 def per_prompt_csv(records: Sequence[Record]) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    _write_csv(_sorted(records), buf)
+    return buf.getvalue()
+
+
+def _write_csv(ordered: Sequence[Record], fh) -> None:
+    """The records, in the order given, a row at a time (100,000s of them never make one string)."""
+    w = csv.writer(fh, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    for r in _sorted(records):
+    for r in ordered:
         w.writerow([r.id, r.router, r.kind, r.split, "|".join(r.expected), "|".join(r.acceptable), r.selected or "",
                     int(r.in_scope), "" if r.correct is None else int(r.correct), f"{r.margin:.6f}", int(r.abstained),
                     "" if r.confidence is None else f"{r.confidence:.6f}", r.error or "", "|".join(r.not_),
                     " ".join(n if s is None else f"{n}:{s:.6f}" for n, s in r.top)])
-    return buf.getvalue()
+
+
+PARQUET_ROWS = 50_000  # records per row group: the writer holds one group at a time
 
 
 def write_parquet(records: Sequence[Record], path: Path) -> bool:
+    """The records as typed columns, in row groups of PARQUET_ROWS (nested values as JSON text;
+    `not` and the repeat columns only when some record has them); False without pyarrow."""
     try:
-        import pyarrow  # noqa: F401
-        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
     except ImportError:
         return False
-    nested = ("top", "trials", "selections", "pass_rate_ci", "not")
-    rows = []
-    for r in _sorted(records):
-        d = r.to_dict()
-        rows.append({**d, "expected": "|".join(d["expected"]), "acceptable": "|".join(d["acceptable"]),
-                     **{k: json.dumps(d[k]) for k in nested if k in d}})
-    pd.DataFrame(rows).to_parquet(path, index=False)
+    text, flag, real = pa.string(), pa.bool_(), pa.float64()
+    columns = [("id", text), ("router", text), ("kind", text), ("split", text), ("expected", text),
+               ("acceptable", text), ("in_scope", flag), ("selected", text), ("correct", flag), ("acceptable_hit", flag),
+               ("margin", real), ("abstained", flag), ("confidence", real), ("error", text), ("top", text)]
+    if any(r.not_ for r in records):
+        columns.append(("not", text))
+    if any(r.repeats is not None for r in records):
+        columns += [("trials", text), ("answered", pa.int64()), ("errors", pa.int64()), ("pass_rate", real),
+                    ("pass_rate_ci", text), ("selections", text), ("flaky", flag)]
+    schema = pa.schema(columns)
+    nested = {"top", "trials", "selections", "pass_rate_ci", "not"}
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, len(records), PARQUET_ROWS):
+            rows = [r.to_dict() for r in records[start:start + PARQUET_ROWS]]
+            data = {}
+            for name, _ in columns:
+                if name in ("expected", "acceptable"):
+                    data[name] = ["|".join(d[name]) for d in rows]
+                elif name in nested:
+                    data[name] = [json.dumps(d[name]) if name in d else None for d in rows]
+                else:
+                    data[name] = [d.get(name) for d in rows]
+            writer.write_table(pa.table(data, schema=schema))
     return True
 
 

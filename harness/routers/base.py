@@ -124,25 +124,83 @@ def rank(scores: np.ndarray, tiebreak: Sequence[str], k: int) -> tuple[np.ndarra
     break by `tiebreak` (the text the router read, then the name), so neither the order of
     skills in the input nor, for a router that reads descriptions only, their names matter.
 
-    Vectorised over the rows and linear in the skills per row (a partition, not a sort): the
-    columns are put in tiebreak order, the k-th largest score of each row found, every column
-    above it kept and the columns equal to it taken in tiebreak order until k; the k kept are
-    then sorted by score, a stable sort keeping tiebreak order among equals."""
-    rounded = np.round(np.asarray(scores, dtype=np.float64), SCORE_DECIMALS)
-    n, m = rounded.shape[0], len(tiebreak)
+    Linear in the skills per row, vectorised over the rows: each row's k-th largest score is
+    found by a partition; only the columns that can round to it or above (within 2e-6 of it:
+    rounding keeps order) are then sorted exactly, by rounded score and tiebreak. Rows where
+    very many columns are that close (a lexical router's rows of zeros) take `_rank_ties`."""
+    s = np.asarray(scores)
+    n, m = s.shape[0], len(tiebreak)
     k = min(k, m)
     order = np.array(sorted(range(m), key=lambda i: tiebreak[i]), dtype=np.int64)
     if n == 0 or k == 0:
         return np.zeros((n, k), dtype=np.int64), np.zeros((n, k))
-    if np.isnan(rounded).any():
+    if np.isnan(s.max(axis=1)).any():
         raise ValueError("a router gave a NaN score")
-    cols_sorted = rounded[:, order]  # columns in tiebreak order
+    key = np.empty(m, dtype=np.int64)
+    key[order] = np.arange(m)  # each column's place in tiebreak order
+    if m <= 4 * k + 16:
+        return _rank_ties(s, order, k)
+    # the k-th largest as the k-th smallest of the negated scores: introselect from the low end stays
+    # linear on rows of many equal values (from the high end it does not: 1.7 s for 838 rows of zeros)
+    kth = -np.partition(-s, k - 1, axis=1)[:, k - 1].astype(np.float64)
+    cand = s >= (kth - 2e-6)[:, None]
+    counts = cand.sum(axis=1)
+    few = counts <= CANDIDATES
+    idx = np.empty((n, k), dtype=np.int64)
+    top = np.empty((n, k))
+    if few.any():
+        rows = np.flatnonzero(few)
+        r, c = np.nonzero(cand[rows])
+        width = int(counts[rows].max())
+        starts = np.concatenate(([0], np.cumsum(counts[rows])[:-1]))
+        pos = np.arange(len(r)) - starts[r]
+        vals = np.full((len(rows), width), -np.inf)
+        keys = np.full((len(rows), width), m, dtype=np.int64)
+        cols = np.zeros((len(rows), width), dtype=np.int64)
+        vals[r, pos] = np.round(s[rows[r], c].astype(np.float64), SCORE_DECIMALS)
+        keys[r, pos] = key[c]
+        cols[r, pos] = c
+        best = np.lexsort((keys, -vals), axis=-1)[:, :k]
+        idx[rows] = np.take_along_axis(cols, best, axis=1)
+        top[rows] = np.take_along_axis(vals, best, axis=1)
+    for i in np.flatnonzero(~few):  # many columns near the k-th score: one row at a time, still linear
+        idx[i], top[i] = _rank_row(s[i], np.flatnonzero(cand[i]), key, k, kth[i])
+    return idx, top
+
+
+def _rank_row(row: np.ndarray, cand: np.ndarray, key: np.ndarray, k: int, kth_raw: float) -> tuple[np.ndarray, np.ndarray]:
+    """One row's top k among the columns `cand` (a superset of it), `kth_raw` its k-th largest
+    score: every column above the k-th rounded score (the rounded `kth_raw`: rounding keeps
+    order), then the columns equal to it with the smallest tiebreak places; sorted by rounded
+    score, then tiebreak place."""
+    vals = np.round(row[cand].astype(np.float64), SCORE_DECIMALS)
+    kth = np.round(np.float64(kth_raw), SCORE_DECIMALS)
+    above, at = cand[vals > kth], cand[vals == kth]
+    need = k - len(above)
+    if need < len(at):
+        at = at[np.argpartition(key[at], need - 1)[:need]]
+    chosen = np.concatenate([above, at])
+    chosen_vals = np.round(row[chosen].astype(np.float64), SCORE_DECIMALS)
+    best = np.lexsort((key[chosen], -chosen_vals))
+    return chosen[best], chosen_vals[best]
+
+
+CANDIDATES = 64  # a row with more columns near its k-th score is ranked by `_rank_ties`
+
+
+def _rank_ties(s: np.ndarray, order: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`rank` for rows with many near-equal scores: the columns put in tiebreak order, the k-th
+    largest rounded score of each row found, every column above it kept and the columns equal to
+    it taken in tiebreak order until k; the k kept then sorted by score, a stable sort keeping
+    tiebreak order among equals."""
+    n, m = s.shape[0], len(order)
+    cols_sorted = np.round(s.astype(np.float64), SCORE_DECIMALS)[:, order]
     if k < m:
-        kth = -np.partition(-cols_sorted, k - 1, axis=1)[:, k - 1:k]  # each row's k-th largest score
+        kth = -np.partition(-cols_sorted, k - 1, axis=1)[:, k - 1:k]
         above = cols_sorted > kth
         at = cols_sorted == kth
         take = above | (at & (np.cumsum(at, axis=1) <= k - above.sum(axis=1, keepdims=True)))
-        cols = np.nonzero(take)[1].reshape(n, k)  # k per row, in tiebreak order
+        cols = np.nonzero(take)[1].reshape(n, k)
     else:
         cols = np.tile(np.arange(m), (n, 1))
     vals = np.take_along_axis(cols_sorted, cols, axis=1)
