@@ -78,7 +78,7 @@ def compute_parts(docs: list[str], queries: list[str], ctx) -> Parts:
     lex = bm.score(queries)
     words = {w for w in bm._vocab if " " not in w}
     n = len(docs)
-    df = (bm._weights_t > 0).sum(axis=1)
+    df = bm.postings.df
     idf = dict(zip(sorted(bm._vocab, key=bm._vocab.get), np.log((n - df + 0.5) / (df + 0.5) + 1.0)))
     unseen = np.log((n + 0.5) / 0.5 + 1.0)
     cov, most = np.zeros(len(queries)), np.zeros(len(queries))

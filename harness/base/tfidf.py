@@ -1,15 +1,19 @@
 """tf-idf as scikit-learn's TfidfVectorizer computes it (word n-grams after stop words, raw or
 sublinear tf, smooth idf, l2-normalised rows), in numpy: routing and `check` need not pay
-scikit-learn's import. Shared by the tf-idf router and the graph's term index."""
+scikit-learn's import. Shared by the tf-idf router and the graph's term index. The rows are
+kept sparse (harness.base.postings): memory O(non-zeros), not texts x vocabulary."""
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
+from harness.base.postings import Postings
 from harness.base.textproc import terms
+
+SIMILARITY_BLOCK = 1024  # rows of the texts x texts cosine matrix per block
 
 
 class TfidfSpace:
@@ -24,7 +28,11 @@ class TfidfSpace:
         self.vocab = np.array(vocab)
         n = len(texts)
         self.idf = np.array([np.log((1 + n) / (1 + df[g])) + 1 for g in vocab], dtype=np.float64)
-        self.matrix = self.vectors(grams)
+        self.index = Postings([self.sparse(c) for c in grams], len(vocab))
+
+    @property
+    def n_texts(self) -> int:
+        return self.index.n_docs
 
     def grams(self, text: str) -> Counter:
         return Counter(terms(text, self.stop_words, self.ngram_max))
@@ -37,20 +45,23 @@ class TfidfSpace:
         idx = [j for j, _ in pairs]
         tf = np.array([n for _, n in pairs], dtype=np.float64)
         w = ((1 + np.log(tf)) if self.sublinear else tf) * self.idf[idx]
-        return np.array(idx), w / np.sqrt((w * w).sum())
+        return np.array(idx, dtype=np.int64), w / np.sqrt((w * w).sum())
 
-    def vectors(self, grams: Sequence[Counter]) -> np.ndarray:
-        m = np.zeros((len(grams), len(self.vocabulary)), dtype=np.float64)
-        for i, c in enumerate(grams):
-            idx, w = self.sparse(c)
-            m[i, idx] = w
-        return m
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted text i's (column indices ascending, l2-normalised weights)."""
+        return self.index.row(i)
 
     def similarities(self, texts: Sequence[str]) -> np.ndarray:
-        """Cosine of each text with every row, over the text's own terms only (no large product)."""
-        out = np.zeros((len(texts), self.matrix.shape[0]))
-        for i, t in enumerate(texts):
-            idx, w = self.sparse(self.grams(t))
-            if len(idx):
-                out[i] = self.matrix[:, idx] @ w
-        return out
+        """Cosine of each text with every fitted text, over the text's own terms only."""
+        rows = [self.sparse(self.grams(t)) for t in texts]
+        return self.index.score([i for i, _ in rows], [w for _, w in rows], sequential=True)
+
+    def similarity_rows(self, rows: Sequence[int]) -> np.ndarray:
+        """Cosine of the fitted texts `rows` with every fitted text: (len(rows), texts)."""
+        got = [self.index.row(i) for i in rows]
+        return self.index.score([i for i, _ in got], [w for _, w in got], sequential=True)
+
+    def similarity_blocks(self, block: int = SIMILARITY_BLOCK) -> Iterator[tuple[int, np.ndarray]]:
+        """The texts x texts cosine matrix, `block` rows at a time: (first row, rows)."""
+        for start in range(0, self.n_texts, block):
+            yield start, self.similarity_rows(range(start, min(start + block, self.n_texts)))

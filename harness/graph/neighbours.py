@@ -19,7 +19,7 @@ class Neighbours:
         self.texts = [router_text(s.name, as_read(s.description, exclusions), fields) for s in library.skills]
         self.terms = TermIndex(self.names, self.texts)
         self.encoder, self.cache = encoder, cache
-        self._emb = self._sims = None
+        self._emb = None
 
     def _similarity(self, i: int) -> np.ndarray:
         if self.encoder is not None:
@@ -27,9 +27,7 @@ class Neighbours:
                 from harness.base.textproc import split_words
                 self._emb = self.cache.embed(self.encoder, [split_words(t) for t in self.texts])
             return self._emb @ self._emb[i]
-        if self._sims is None:
-            self._sims = self.terms.similarity()
-        return self._sims[i]
+        return self.terms.similarity_rows([self.names[i]])[0]  # one row: no skills x skills matrix
 
     def nearest(self, name: str, count: int = 5) -> list[dict]:
         """The `count` skills nearest `name`, each with the distinctive terms both texts share."""

@@ -17,14 +17,15 @@ class TermIndex:
         # words in more than half of the descriptions (the product's own name, "use") tell no skill apart
         self.space = TfidfSpace(texts, 2, True, True, 0.5 if len(texts) >= 4 else 1.0)
         self.vocabulary, self.vocab = self.space.vocabulary, self.space.vocab
-        self.matrix = self.space.matrix if texts else None
 
     def weights(self, name: str) -> dict[str, float]:
-        row = self.matrix[self.pos[name]]
-        return {self.vocab[j]: float(row[j]) for j in np.flatnonzero(row)}
+        """The description's terms and their tf-idf weights, terms in vocabulary order."""
+        idx, w = self.space.row(self.pos[name])
+        return {self.vocab[j]: float(v) for j, v in zip(idx, w) if v}
 
     def similarities(self, texts: list[str]) -> np.ndarray:
-        return self.space.similarities(texts) if self.matrix is not None else np.zeros((len(texts), 0))
+        """Cosine of each text with every description: (texts, skills)."""
+        return self.space.similarities(texts)
 
     def shared(self, a: str, b: str, top: int = 8) -> list[tuple[str, float]]:
         wa, wb = self.weights(a), self.weights(b)
@@ -54,7 +55,17 @@ class TermIndex:
         return out
 
     def similarity(self) -> np.ndarray:
-        return self.matrix @ self.matrix.T if self.matrix is not None else np.zeros((0, 0))
+        """The skills x skills cosine matrix (dense: for small libraries; see `similarity_blocks`)."""
+        n = len(self.names)
+        return np.concatenate([b for _, b in self.similarity_blocks()]) if n else np.zeros((0, 0))
+
+    def similarity_rows(self, names: list[str]) -> np.ndarray:
+        """Cosine of the descriptions of `names` with every description: (len(names), skills)."""
+        return self.space.similarity_rows([self.pos[n] for n in names])
+
+    def similarity_blocks(self, block: int = 1024):
+        """The skills x skills cosine matrix, `block` rows at a time: (first row, rows)."""
+        return self.space.similarity_blocks(block)
 
     def missing_terms(self, name: str, prompts: list[str], top: int = 5) -> list[str]:
         """Words frequent in a skill's prompts that its description lacks."""

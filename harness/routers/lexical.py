@@ -34,15 +34,17 @@ class TfidfRouter(Router):
 
 class BM25Router(Router):
     """Okapi BM25; each distinct query term counts once. Pure numpy over the shared analyzer
-    (harness.base.textproc), so routing with it never imports scikit-learn."""
+    (harness.base.textproc), so routing with it never imports scikit-learn. The weights are an
+    inverted index (harness.base.postings): memory O(non-zeros), not skills x vocabulary."""
 
     name = "bm25"
     kind = "lexical"
 
     def __init__(self, k1: float = 1.2, b: float = 0.75, stop_words: str | None = "english", ngram_max: int = 1):
+        from harness.base.postings import Postings
         self.k1, self.b, self.stop_words, self.ngram_max = k1, b, stop_words, ngram_max
         self._vocab: dict[str, int] = {}
-        self._weights_t = np.zeros((0, 0))
+        self.postings = Postings([], 0)
 
     def config(self) -> dict:
         cfg = {"k1": self.k1, "b": self.b, "stop_words": self.stop_words}
@@ -59,36 +61,30 @@ class BM25Router(Router):
 
     def fit(self, docs: Sequence[str]) -> None:
         from collections import Counter
-        words = [self._terms(d) for d in docs]
-        self._vocab = {w: i for i, w in enumerate(sorted({w for ws in words for w in ws}))}
-        tf = np.zeros((len(docs), len(self._vocab)), dtype=np.float64)
-        for i, ws in enumerate(words):
-            for w, c in Counter(ws).items():
-                tf[i, self._vocab[w]] = c
-        n = tf.shape[0]
-        df = (tf > 0).sum(axis=0)
+
+        from harness.base.postings import Postings
+        counts = [Counter(self._terms(d)) for d in docs]
+        self._vocab = vocab = {w: i for i, w in enumerate(sorted({w for c in counts for w in c}))}
+        rows = []
+        for c in counts:
+            pairs = sorted((vocab[w], k) for w, k in c.items())
+            rows.append((np.array([j for j, _ in pairs], dtype=np.int64),
+                         np.array([k for _, k in pairs], dtype=np.float64)))
+        n = len(rows)
+        df = np.bincount(np.concatenate([j for j, _ in rows]) if rows else np.zeros(0, np.int64), minlength=len(vocab))
         idf = np.log((n - df + 0.5) / (df + 0.5) + 1.0)
-        dl = tf.sum(axis=1)
+        dl = np.array([w.sum() for _, w in rows], dtype=np.float64)
         norm = self.k1 * (1 - self.b + self.b * dl / max(dl.mean() if n else 0.0, 1e-9))
-        w = np.where(tf > 0, idf[None, :] * tf * (self.k1 + 1) / (tf + norm[:, None]), 0.0)
-        self._weights_t = np.ascontiguousarray(w.T)
+        self.postings = Postings([(j, idf[j] * k * (self.k1 + 1) / (k + norm[i])) for i, (j, k) in enumerate(rows)],
+                                 len(vocab))
 
     def term_weights(self, query: str) -> dict[str, np.ndarray]:
         """Each distinct term of `query` that the fitted texts use, with its weight per skill:
         `score` is their sum (what `improve` and the collision evidence explain, term by term)."""
-        return {w: self._weights_t[self._vocab[w]] for w in sorted(set(self._terms(query))) if w in self._vocab}
+        return {w: self.postings.column(self._vocab[w]) for w in sorted(set(self._terms(query))) if w in self._vocab}
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(queries), self._weights_t.shape[1]), dtype=np.float64)
+        """(queries, skills): each query's distinct terms' weights summed in ascending term id."""
         vocab = self._vocab
-        for start in range(0, len(queries), 512):  # one gather and one segmented sum per block of queries
-            ids, rows, offsets = [], [], []
-            for i, q in enumerate(queries[start:start + 512]):
-                got = sorted({vocab[w] for w in self._terms(q) if w in vocab})
-                if got:
-                    rows.append(start + i)
-                    offsets.append(len(ids))
-                    ids += got
-            if rows:  # rows summed in the same order as one query at a time: the same floats
-                out[rows] = np.add.reduceat(self._weights_t[ids], offsets, axis=0)
-        return out
+        ids = [np.array(sorted({vocab[w] for w in self._terms(q) if w in vocab}), dtype=np.int64) for q in queries]
+        return self.postings.score(ids)
