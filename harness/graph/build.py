@@ -78,12 +78,6 @@ def exclusion_edges(library, terms: TermIndex, domain_min: float = 0.15) -> list
     return edges
 
 
-def description_embeddings(library, fields: str, encoder, cache) -> np.ndarray:
-    """The skills' texts as the dense router embeds them (words split: one cache entry each)."""
-    from harness.base.textproc import split_words
-    return cache.embed(encoder, [split_words(s.text(fields)) for s in library.skills])
-
-
 def term_index(library, exclusions: str = "off") -> TermIndex:
     """Terms of the descriptions as written, or (exclusions read as the agent does) of what the
     routers read: each description without its exclusion sentences."""
@@ -110,7 +104,7 @@ def collisions_and_orphans(result, library, th: Thresholds = Thresholds(), promp
     routers, default = _default(res)
     if similar is None:  # the near-duplicate pairs (graph.similar.neighbours)
         from harness.graph.similar import neighbours, similarity_rows
-        rows, _ = similarity_rows(library, res.fields, encoder, cache)
+        rows, _ = similarity_rows(library, res.fields, term_index(library), encoder, cache)
         similar = neighbours(rows, names, 0, np.inf, th.duplicate)[1]
     excl = exclusion_edges(library, term_index(library)) if excl is None else excl
     excludes: dict[tuple[str, str], list[str]] = {}
@@ -128,7 +122,7 @@ def build_graph(result, library, k: int = SIMILAR_K, th: Thresholds = Thresholds
     names = library.names
     routers, default = _default(res)
     from harness.graph.similar import neighbours, similarity_rows
-    rows, how = similarity_rows(library, res.fields, encoder, cache)
+    rows, how = similarity_rows(library, res.fields, term_index(library), encoder, cache)
     floor = SIMILAR_MIN[how]
     near, similar = neighbours(rows, names, k, floor, th.duplicate)
     edges = [{"source": names[i], "target": names[j], "type": "similar", "weight": round(v, 4), "how": how}

@@ -15,16 +15,20 @@ import numpy as np
 Rows = Callable[[int, int], np.ndarray]  # (start, stop) -> similarities of skills start..stop-1 with every skill
 
 
-def similarity_rows(library, fields: str, encoder=None, cache=None) -> tuple[Rows, str]:
-    """(rows, how): dense cosine of the embedded texts when an encoder is at hand, else tf-idf."""
+def description_embeddings(library, fields: str, encoder, cache) -> np.ndarray:
+    """The skills' texts as the dense router embeds them (words split: one cache entry each)."""
+    from harness.base.textproc import split_words
+    return cache.embed(encoder, [split_words(s.text(fields)) for s in library.skills])
+
+
+def similarity_rows(library, fields: str, terms, encoder=None, cache=None) -> tuple[Rows, str]:
+    """(rows, how): dense cosine of the embedded texts when an encoder is at hand, else the
+    tf-idf cosine of `terms` (graph.terms.TermIndex of the descriptions)."""
     if encoder is not None and cache is not None and library.names:
-        from harness.graph.build import description_embeddings
         from harness.routers.base import rowwise_dot
         emb = description_embeddings(library, fields, encoder, cache)
         return (lambda a, b: rowwise_dot(emb[a:b], emb.T)), "dense"
-    from harness.graph.build import term_index
-    full = term_index(library).similarity()
-    return (lambda a, b: full[a:b]), "tfidf"
+    return (lambda a, b: terms.similarity_rows(terms.names[a:b])), "tfidf"
 
 
 def neighbours(rows: Rows, names: list[str], k: int, floor: float, duplicate: float,
