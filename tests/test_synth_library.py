@@ -165,7 +165,8 @@ def test_variant_is_its_query_minus_exactly_one_word(big):
         assert v["prompt"] == " ".join(words[:int(k) - 1] + words[int(k):])
         assert (v["expected"], v["split"]) == (src["expected"], src["split"])
     # variants keep the queries' length (one word shorter on average), never concatenated queries
-    mean = lambda rs: sum(len(r["prompt"].split()) for r in rs) / len(rs)  # noqa: E731
+    def mean(rs):
+        return sum(len(r["prompt"].split()) for r in rs) / len(rs)
     assert abs(mean(variants) - (mean([r for r in rows if r["kind"] == "direct"]) - 1)) < 0.5
     assert max(len(v["prompt"].split()) for v in variants) < max(len(r["prompt"].split()) for r in rows if r["kind"] == "direct")
 
