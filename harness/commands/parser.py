@@ -183,7 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--out", required=True, metavar="FOLDER", help="the library folder to write (replaced whole)")
     syn.add_argument("--n", type=int, metavar="N", help="exactly N skills: a seeded draw of the tools, or all of "
                      "them plus seeded variants (default: one per tool)")
-    syn.add_argument("--seed", type=int, default=0, help="seed of the draw and the variants (default 0)")
+    syn.add_argument("--seed", type=int, default=0, help="seed of the draws, the variants and the split (default 0)")
+    syn.add_argument("--prompts", type=int, metavar="M", help="also write an eval set of exactly M prompts from "
+                     "MetaTool's queries (all_clean_data.csv): a seeded draw of them, or all of them plus variants "
+                     "(a query with one word dropped) until M; every text distinct. A query expects its own tool's "
+                     "skill when the library has it, else none (out of scope); never the <name>-vK variants, so at "
+                     "thousands of skills top-1 is low by construction: the set measures cost, not accuracy")
+    syn.add_argument("--eval-out", metavar="FILE.jsonl", help="where --prompts writes the eval set (replaced whole)")
     es = sub.add_parser("eval-set", help="tools for labelled eval sets")
     es_sub = es.add_subparsers(dest="eval_command", metavar="ACTION", required=True)
     chk = es_sub.add_parser("check", help="format, labels, coverage, near-duplicates, copied description text, split balance")

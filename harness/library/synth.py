@@ -1,15 +1,22 @@
-"""Distractor libraries from real text: MetaTool's tool descriptions as a skill library folder.
+"""Distractor libraries from real text: MetaTool's tool descriptions as a skill library folder,
+and a labelled eval set from MetaTool's queries (the scale benchmark's input).
 
 `../shared/datasets/metatool/plugin_des.json` holds 199 ChatGPT-plugin descriptions written by
 other people (MetaTool, MIT licence). `write_metatool_library` turns them into one SKILL.md per
 tool (`name` in kebab-case, `description` as written), or into exactly `n` skills: fewer than
-the tools is a seeded draw of them; more adds variants (see `metatool_skills`). The data is read
-where it lies and never copied into the repository; the output folder carries the licence.
+the tools is a seeded draw of them; more adds variants (see `metatool_skills`). With `prompts`
+it also writes an eval set of exactly that many prompts from `all_clean_data.csv` (see
+`metatool_prompts`), labelled with the original tool's skill only: at thousands of skills top-1
+is low by construction (the variants are near copies), the benchmark measures cost, not
+accuracy. The data is read where it lies and never copied into the repository; the output
+folder carries the licence.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import shutil
@@ -60,6 +67,8 @@ def metatool_skills(tools: dict[str, str], n: int | None = None, seed: int = 0) 
     near its original, never an exact copy of it."""
     if n is not None and n < 1:
         raise HarnessError(f"--n {n}: must be at least 1")
+    if seed < 0:
+        raise HarnessError(f"--seed {seed}: must be 0 or more")
     rng = np.random.default_rng(seed)
     order = sorted(tools)
     base = {skill_name(t): " ".join(tools[t].split()) for t in order}
@@ -90,6 +99,101 @@ def metatool_skills(tools: dict[str, str], n: int | None = None, seed: int = 0) 
     return sorted(out.items())
 
 
+QUERIES = "all_clean_data.csv"
+
+
+def read_metatool_queries(data: Path, tools: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """query (whitespace folded) -> the sorted tools it is labelled with, from DATA/all_clean_data.csv
+    (columns Query,Tool; duplicate rows merged); bad input is one HarnessError naming file and line."""
+    path = Path(data) / QUERIES
+    if not path.is_file():
+        raise HarnessError(f"--from-metatool {data}: no {QUERIES} there (the MetaTool dataset folder)")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise HarnessError(f"{path}: not valid UTF-8 (offset {exc.start})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    queries: dict[str, set[str]] = {}
+    try:
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header] != ["Query", "Tool"]:
+            raise HarnessError(f"{path}:1: expected the header 'Query,Tool', not {','.join(header or [])!r}")
+        for row in reader:
+            where = f"{path}:{reader.line_num}"
+            if not row:
+                continue
+            if len(row) != 2:
+                raise HarnessError(f"{where}: expected 2 fields (Query,Tool), not {len(row)}")
+            query, tool = " ".join(row[0].split()), row[1].strip()
+            if not query:
+                raise HarnessError(f"{where}: empty Query")
+            if tool not in tools:
+                raise HarnessError(f"{where}: Tool {tool!r} is not a tool of plugin_des.json")
+            queries.setdefault(query, set()).add(tool)
+    except csv.Error as exc:
+        raise HarnessError(f"{path}:{reader.line_num}: bad CSV ({exc})") from None
+    if not queries:
+        raise HarnessError(f"{path}: no queries")
+    return {q: tuple(sorted(ts)) for q, ts in sorted(queries.items())}
+
+
+def _one_word_dropped(texts: list[str], need: int, rng) -> list[tuple[int, int, str]]:
+    """`need` new texts (index of the source text, word position dropped, text), round robin over
+    the texts of >= 4 words in a seeded order, each dropping the next of its words in a seeded
+    order: every source gives about as many variants, so their lengths follow the sources'."""
+    words = [t.split() for t in texts]
+    eligible = [i for i, w in enumerate(words) if len(w) >= 4]
+    order = [eligible[j] for j in rng.permutation(len(eligible))]
+    positions = [rng.permutation(len(words[i])) for i in order]
+    seen, out, rnd = set(texts), [], 0
+    while len(out) < need:
+        active = [(i, pos[rnd]) for i, pos in zip(order, positions) if rnd < len(pos)]
+        if not active:
+            raise HarnessError(f"--prompts {len(texts) + need}: at most {len(texts) + len(out)} distinct prompts can "
+                               "be made (the queries and each with one word dropped)")
+        for i, k in active:
+            text = " ".join(words[i][:k] + words[i][k + 1:])
+            if text not in seen:
+                seen.add(text)
+                out.append((i, int(k), text))
+                if len(out) == need:
+                    break
+        rnd += 1
+    return out
+
+
+def metatool_prompts(queries: dict[str, tuple[str, ...]], library: set[str], m: int, seed: int = 0) -> list[dict]:
+    """Exactly `m` eval-set records (ids mt-000001, ...), texts all distinct.
+
+    m <= the queries: a seeded draw of them, in text order (kind "direct"). More: every query,
+    then variants until m (kind "variant"; a query of >= 4 words with one word dropped at a
+    seeded position, never a text that already exists; `note` names its query and the word).
+    `expected` is the skills of the query's tools that are in `library` (the original tool's
+    skill only, never its `-vK` variants), [] when the draw left them out (out of scope).
+    `split`: a third of the tools (seeded) are dev; a query takes its first tool's split."""
+    if m < 1:
+        raise HarnessError(f"--prompts {m}: must be at least 1")
+    texts = list(queries)
+    tools = sorted({t for ts in queries.values() for t in ts})
+    rng_split, rng_draw, rng_var = (np.random.default_rng([seed, k]) for k in (1, 2, 3))
+    dev = {tools[i] for i in rng_split.permutation(len(tools))[: len(tools) // 3]}
+    width = max(6, len(str(m)))
+
+    def record(n: int, text: str, src: str, kind: str) -> dict:
+        ts = queries[src]
+        return {"id": f"mt-{n:0{width}d}", "prompt": text,
+                "expected": sorted({skill_name(t) for t in ts} & library), "kind": kind,
+                "split": "dev" if ts[0] in dev else "test"}
+
+    if m <= len(texts):
+        keep = np.sort(rng_draw.choice(len(texts), size=m, replace=False))
+        return [record(n, texts[i], texts[i], "direct") for n, i in enumerate(keep, 1)]
+    out = [record(n, t, t, "direct") for n, t in enumerate(texts, 1)]
+    for n, (i, k, text) in enumerate(_one_word_dropped(texts, m - len(texts), rng_var), len(texts) + 1):
+        out.append(record(n, text, texts[i], "variant") | {"note": f"{out[i]['id']} without word {k + 1}"})
+    return out
+
+
 def write_library(dest: Path, skills: list[tuple[str, str]]) -> None:
     """dest/<name>/SKILL.md with only `name` and `description` in the frontmatter."""
     import yaml
@@ -100,12 +204,20 @@ def write_library(dest: Path, skills: list[tuple[str, str]]) -> None:
         (folder / "SKILL.md").write_text(f"---\n{front}---\n", encoding="utf-8")
 
 
-def write_metatool_library(data: Path, out: Path, n: int | None = None, seed: int = 0) -> int:
-    """Builds the folder beside `out` and swaps it in whole; returns the number of skills."""
-    from harness.base.atomic import atomic_dir
+def write_metatool_library(data: Path, out: Path, n: int | None = None, seed: int = 0,
+                           prompts: int | None = None, eval_out: Path | None = None) -> tuple[int, list[dict]]:
+    """Builds the folder beside `out` and swaps it in whole; with `prompts`, then writes the eval
+    set to `eval_out` (atomically; everything is read and checked before anything is written).
+    Returns the number of skills and the eval set's records ([] without `prompts`)."""
+    from harness.base.atomic import atomic_dir, write_text
     data = Path(data)
     tools = read_metatool_tools(data)
     skills = metatool_skills(tools, n, seed)
+    records: list[dict] = []
+    if prompts is not None:
+        if eval_out is None or Path(eval_out).is_dir():
+            raise HarnessError(f"--eval-out {eval_out}: must name a file (FILE.jsonl)")
+        records = metatool_prompts(read_metatool_queries(data, tools), {name for name, _ in skills}, prompts, seed)
     digest = hashlib.sha256((data / "plugin_des.json").read_bytes()).hexdigest()
     with atomic_dir(Path(out)) as tmp:
         write_library(tmp, skills)
@@ -113,5 +225,10 @@ def write_metatool_library(data: Path, out: Path, n: int | None = None, seed: in
             shutil.copyfile(data / "LICENSE", tmp / "LICENSE")
         meta = {"source": "metatool", "plugin_des_sha256": digest, "tools": len(tools), "n": len(skills),
                 "seed": seed, "variants": max(0, len(skills) - len(tools))}
+        if prompts is not None:
+            meta["prompts"] = len(records)
+            meta["queries_sha256"] = hashlib.sha256((data / QUERIES).read_bytes()).hexdigest()
         (tmp / MARKER).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return len(skills)
+    if prompts is not None:
+        write_text(Path(eval_out), "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    return len(skills), records
