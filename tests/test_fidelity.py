@@ -295,3 +295,22 @@ def test_abstention_signals_read_the_router_protocol():
     assert sig.column("vocab_share").tolist() == [0.5]       # 'alpha' of alpha, delta: in the texts it reads
     assert score_signal(Fused(), np.array([[9.0, 1.0]])).tolist() == [0.6]
     assert score_signal(Reads(), np.array([[9.0, 1.0]])).tolist() == [9.0]
+
+
+def test_parsing_a_large_library_keeps_one_copy_of_its_names():
+    """Issue 22: each remembered parse kept its own frozenset of the library's names (at 10,000
+    skills and 4,096 entries: 2 GB). One set given for a whole library is frozen once."""
+    import tracemalloc
+    from harness.library.exclusions import _frozen, _parse
+    known = {f"skill-{i:05d}" for i in range(2000)}
+    _parse.cache_clear()
+    tracemalloc.start()
+    for i in range(50):
+        parse_exclusions(f"skill-{i:05d}", f"Does task {i}. Not for task {i + 1}; use skill-{i + 1:05d}.", known)
+    kept, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert kept < 1_000_000  # one frozen set of 2,000 names is ~65 kB; fifty were 3.3 MB
+    keys = {id(k) for k in (_frozen(known), _frozen(known))}
+    assert len(keys) == 1 and _frozen(known) == frozenset(known)
+    assert _frozen(set(known)) == frozenset(known)  # an equal set given anew: frozen anew, same value
+    assert _parse.cache_info().currsize == 50

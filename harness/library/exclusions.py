@@ -126,7 +126,24 @@ def _items(sent: str, skill: str, known: set[str] | None) -> tuple[ExcludedItem,
 def parse_exclusions(skill: str, description: str, known: set[str] | None = None) -> list[Exclusion]:
     """Exclusion clauses of one description. `known` names the library's skills: a
     one-word target (e.g. `waf`) counts only if known, or written as "`x` skill"."""
-    return list(_parse(skill, description, None if known is None else frozenset(known)))
+    return list(_parse(skill, description, None if known is None else _frozen(known)))
+
+
+_FROZEN: list[tuple[object, frozenset]] = []  # the last few `known` sets given, as frozensets
+
+
+def _frozen(known) -> frozenset[str]:
+    """`known` as a frozenset, the same object for the same set: a caller loops over a library
+    with one set, and each `_parse` cache entry would otherwise keep its own copy of it (at
+    10,000 skills, 4,096 entries of a 10,000-name set: 2 GB) and hash it anew."""
+    if isinstance(known, frozenset):
+        return known
+    for given, frozen in _FROZEN:
+        if given is known and len(frozen) == len(known):
+            return frozen
+    frozen = frozenset(known)
+    _FROZEN[:] = [(known, frozen)] + _FROZEN[:3]
+    return frozen
 
 
 @lru_cache(maxsize=4096)  # lint, the graph and exclusion-aware scoring read the same descriptions

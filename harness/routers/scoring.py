@@ -70,11 +70,11 @@ class Scoring:
         if signals is not None:
             abstained, confidence, described = self._abstain(sigs, n)
         outcomes = []
-        for i in range(n):
-            ranking = [self.names[j] for j in idx[i]]
-            outcomes.append(Outcome(ranking, [[nm, float(s)] for nm, s in zip(ranking, top[i])],
-                                    None if abstained[i] else (ranking[0] if ranking else None),
-                                    bool(abstained[i]), float(confidence[i])))
+        names = self.names
+        for ix, sc, ab, conf in zip(idx.tolist(), top.tolist(), abstained.tolist(), confidence.tolist()):
+            ranking = [names[j] for j in ix]
+            outcomes.append(Outcome(ranking, [[nm, s] for nm, s in zip(ranking, sc)],
+                                    None if ab else (ranking[0] if ranking else None), ab, conf))
         return router, outcomes, described
 
     def _signals(self, router):
