@@ -2,6 +2,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from harness.base.errors import HarnessError
 from harness.routers import ROUTERS
@@ -136,3 +137,21 @@ def test_embeddings_do_not_depend_on_batch_company(cache_dir):
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
     assert enc.sha256 == "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
     assert enc.count_tokens(["hello world"]) == [4]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 9), st.sampled_from(["float32", "float64"]), st.integers(0, 10 ** 6))
+def test_fusion_in_place_equals_the_plain_expressions(rows, cols, dtype, seed):
+    """Issue 22: zscore and linear work in place (a block at 10,000 skills is 64 MB a copy); the
+    floats are those of `w0 * z(a) + w1 * z(b)` written plainly, bit for bit and in dtype."""
+    rng = np.random.default_rng(seed)
+    a = rng.random((rows, cols)).astype(dtype)
+    b = rng.random((rows, cols))
+    a[0] = 1.0  # a row of equal scores becomes 0
+    plain_z = lambda m: np.where(m.std(axis=1, keepdims=True) > 0,  # noqa: E731
+                                 (m - m.mean(axis=1, keepdims=True)) / np.where(m.std(axis=1, keepdims=True) > 0,
+                                                                                m.std(axis=1, keepdims=True), 1), 0.0)
+    got = fusion.linear([a, b], [0.7, 1 - 0.7], "zscore")
+    want = 0.7 * plain_z(a) + (1 - 0.7) * plain_z(b)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert np.array_equal(fusion.zscore(a), plain_z(a)) and fusion.zscore(a).dtype == a.dtype

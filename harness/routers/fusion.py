@@ -22,9 +22,13 @@ def minmax(m: np.ndarray) -> np.ndarray:
 
 
 def zscore(m: np.ndarray) -> np.ndarray:
-    """Per row, (score - mean) / standard deviation; a row whose scores are all equal becomes 0."""
+    """Per row, (score - mean) / standard deviation; a row whose scores are all equal becomes 0.
+    (In place on one new array: a block of 10,000 skills is 64 MB a copy.)"""
     sd = m.std(axis=1, keepdims=True)
-    return np.where(sd > 0, (m - m.mean(axis=1, keepdims=True)) / np.where(sd > 0, sd, 1), 0.0)
+    out = np.subtract(m, m.mean(axis=1, keepdims=True))
+    out /= np.where(sd > 0, sd, 1)
+    out[(sd <= 0)[:, 0]] = 0.0
+    return out
 
 
 def rrf(m: np.ndarray, k: float = 60.0) -> np.ndarray:
@@ -40,9 +44,15 @@ NORMALISATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"minmax": minma
 def linear(parts: Sequence[np.ndarray], weights: Sequence[float], norm: str = "zscore") -> np.ndarray:
     """The weighted sum of the parts, each normalised by `norm` (a name in NORMALISATIONS)."""
     f = normalisation(norm)
-    out = weights[0] * f(parts[0])
+    out = f(parts[0])
+    out *= weights[0]
     for w, m in zip(weights[1:], parts[1:]):
-        out = out + w * f(m)
+        part = f(m)
+        part *= w
+        if np.result_type(out, part) == out.dtype:
+            out += part
+        else:  # float32 (dense) plus float64 (lexical): the sum is float64, as `out + part` makes it
+            out = out + part
     return out
 
 
