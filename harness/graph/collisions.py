@@ -62,10 +62,13 @@ def find_collisions(records: list[Record], routers: list[str], default: str, pro
             "suggestion": suggest(a, b, shared, a_excl, b_excl, terms, [prompts[i] for i in (st.stolen if st else [])],
                                   exclusions),
         })
+    by_pair: dict[frozenset, list[dict]] = {}
+    for c in out:
+        by_pair.setdefault(frozenset((c["victim"], c["thief"])), []).append(c)
     for (x, y), value in sorted((similar or {}).items()):
         if value < th.duplicate:
             continue
-        found = [c for c in out if {c["victim"], c["thief"]} == {x, y}]
+        found = by_pair.get(frozenset((x, y)), [])
         for c in found:
             c["signals"]["similarity"] = round(value, 4)
         if not found:
