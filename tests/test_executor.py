@@ -145,6 +145,8 @@ def test_every_reports_at_most_once_per_period_and_never_for_a_short_count():
         now[0] = t
         every(done, 2000)
     assert lines == ["encoding texts: 200 of 2,000", "encoding texts: 1,500 of 2,000"]
+    now[0] = 19.0
+    every(2000, 2000)  # the end: the next stage says so
     now[0] = 20.0
     every(0, 50)   # a new count restarts the period
     now[0] = 24.0

@@ -45,7 +45,8 @@ class _Rich:
 class Every:
     """A `(done, total)` callback for a long count (the texts a cold cache encodes): a progress
     step such as `encoding texts: 1,536 of 110,000` at most every `seconds`, the first one
-    `seconds` after the count starts (at done = 0), so a short count says nothing."""
+    `seconds` after the count starts (at done = 0), so a short count says nothing, and none at
+    the end (the next stage's step follows)."""
 
     def __init__(self, prog, what: str = "encoding texts", seconds: float = 5.0, clock=time.monotonic):
         self.prog, self.what, self.seconds, self.clock = prog, what, seconds, clock
@@ -55,7 +56,7 @@ class Every:
         now = self.clock()
         if done == 0:
             self.last = now
-        elif now - self.last >= self.seconds:
+        elif done < total and now - self.last >= self.seconds:
             self.last = now
             self.prog.step(f"{self.what}: {done:,} of {total:,}")
 
