@@ -144,6 +144,7 @@ def test_calibrate_on_an_empty_folder_names_calibrate_on(mini, capsys, cache_dir
     (["--near-margin", "nan"], ["--near-margin nan"]),
     (["--similar-k", "0"], ["--similar-k 0: must be 1 or more"]),
     (["--no-graph", "--near-share", "0.5"], ["--near-share", "--no-graph builds no graph"]),
+    (["--executor", "dask://local"], ["--executor dask://local", "none of the routers given does"]),
 ])
 def test_options_that_change_nothing_are_refused(mini, capsys, extra, needles):
     rc = main(["run", "--library", "mini@r2", "--router", "bm25", "--out", "out", *extra])
@@ -168,6 +169,7 @@ def test_the_boundaries_are_accepted(mini, capsys, cache_dir):
     (["--seed", "3"], ["--seed: compare got two results folders"]),
     (["--router", "bm25", "--abstain", "0.9", "--steal-share", "0.5"], ["--abstain, --router, --steal-share"]),
     (["--library", "mini"], ["--library is not used"]),
+    (["--executor", "dask://local"], ["--executor: compare got two results folders"]),
 ])
 def test_compare_of_two_results_folders_refuses_run_options(mini, capsys, extra, needles):
     for side in ("a", "b"):

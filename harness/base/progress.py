@@ -10,6 +10,7 @@ since the stage it happened in was announced before it)."""
 from __future__ import annotations
 
 import sys
+import time
 from contextlib import contextmanager
 
 PREFIX = "skill-harness: "
@@ -39,6 +40,25 @@ class _Rich:
 
     def step(self, what: str) -> None:
         self.prog.update(self.task, description=what)
+
+
+class Every:
+    """A `(done, total)` callback for a long count (the texts a cold cache encodes): a progress
+    step such as `encoding texts: 1,536 of 110,000` at most every `seconds`, the first one
+    `seconds` after the count starts (at done = 0), so a short count says nothing, and none at
+    the end (the next stage's step follows)."""
+
+    def __init__(self, prog, what: str = "encoding texts", seconds: float = 5.0, clock=time.monotonic):
+        self.prog, self.what, self.seconds, self.clock = prog, what, seconds, clock
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        if done == 0:
+            self.last = now
+        elif done < total and now - self.last >= self.seconds:
+            self.last = now
+            self.prog.step(f"{self.what}: {done:,} of {total:,}")
 
 
 @contextmanager

@@ -35,7 +35,8 @@ def cmd_run(args) -> int:
     agents = getattr(args, "agent_results", None)
     if getattr(args, "allow_library_change", False) and not agents:
         raise HarnessError("--allow-library-change: applies to --agent-results DIR, which is not given")
-    with progress() as prog:
+    from harness.commands.config import encoding_session
+    with progress() as prog, encoding_session(cfg.execution.executor, prog):
         result, graph, written = run_release(cfg, Path(args.out), graph_options(args), prog,
                                              (agents, args.allow_library_change) if agents else None)
     print_summary(result.results, args.out, written)

@@ -52,7 +52,8 @@ def run_compare(args) -> int:
     out = Path(args.out)
     check_out_dir(out)
     from harness.base.progress import progress
-    with atomic_dir(out) as tmp, progress() as prog:
+    from harness.commands.config import encoding_session
+    with atomic_dir(out) as tmp, progress() as prog, encoding_session(getattr(args, "executor", None), prog):
         base, base_failed = resolve_side(args.base, "base", args, tmp, prog)
         head, head_failed = resolve_side(args.head, "head", args, tmp, prog)
         diffs = check_walls(base, head, allow)

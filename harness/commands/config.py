@@ -4,6 +4,7 @@ configuration objects, in one place that every command imports."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from harness.base.errors import HarnessError
@@ -28,7 +29,7 @@ def run_config(args, library: str | None = None):
     instead of --library."""
     from harness.encoders.cache import default_cache_dir
     from harness.library.registry import resolve_library
-    from harness.runs.config import CommandOptions, Inputs, Limits, Routing, RunConfig
+    from harness.runs.config import CommandOptions, Execution, Inputs, Limits, Routing, RunConfig
     from harness.commands.options import check_relevance, default_eval_sets, settle
     settle(args)
     given = library or args.library
@@ -78,7 +79,24 @@ def run_config(args, library: str | None = None):
                        repeat=args.repeat, batch=args.router_batch, shuffle=not args.no_shuffle,
                        max_calls=getattr(args, "max_calls", None)),
         Limits(args.max_skill_bytes, args.max_prompt_chars, args.max_eval_bytes),
-        seed=args.seed, cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+        seed=args.seed, cache_dir=Path(args.cache_dir) if args.cache_dir else default_cache_dir(),
+        execution=Execution(getattr(args, "executor", None)))
+
+
+@contextmanager
+def encoding_session(spec: str | None, prog):
+    """While a routing command runs: texts are encoded on the --executor SPEC (a Dask cluster is
+    connected or started at its first use and closed at the end) and a long encoding says how far
+    it is on `prog` (harness.base.progress)."""
+    from harness.base.executor import from_spec
+    from harness.base.progress import Every
+    from harness.encoders.cache import encoding
+    executor = from_spec(spec)
+    try:
+        with encoding(executor, Every(prog)):
+            yield executor
+    finally:
+        executor.close()
 
 
 def graph_options(args):

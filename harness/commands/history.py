@@ -101,7 +101,8 @@ def run_history(args) -> int:
     out = Path(args.out)
     check_out_dir(out)
     rows, timings, results, failures = [], {}, {}, {}
-    with atomic_dir(out) as tmp, progress() as prog:
+    from harness.commands.config import encoding_session
+    with atomic_dir(out) as tmp, progress() as prog, encoding_session(cfg0.execution.executor, prog):
         for i, ref in enumerate(refs, 1):
             t = time.perf_counter()
             prog.step(f"release {ref} ({i} of {len(refs)})")

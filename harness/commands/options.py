@@ -24,7 +24,7 @@ DEFAULTS = {
 }
 # options whose default is "none given" (no value to fill in)
 UNSET = ("library", "eval_set", "router", "model", "cache_dir", "listing_budget", "abstain", "calibrate_on", "also_installed",
-         "max_calls")
+         "max_calls", "executor")
 COMMAND_ROUTER = ("router_timeout", "router_jobs", "router_retries", "router_batch", "repeat", "no_shuffle", "max_calls")
 GRAPH = ("steal_share", "near_margin", "near_share", "similar_k")
 # (option, lowest, lowest allowed, highest): a share in (0, 1], a margin in [0, 1], k >= 1
@@ -63,6 +63,13 @@ def check_relevance(args, routers: list[str]) -> None:
     unused = [flag(k) for k in COMMAND_ROUTER if k in given]
     if unused and not any(is_command(r) for r in routers):
         raise HarnessError(f"{', '.join(unused)}: option(s) of a command router, and no --router command:CMD is given")
+    if "executor" in given:
+        from harness.base.executor import parse_spec
+        from harness.routers.scoring import needs_encoder
+        parse_spec(args.executor)
+        if not needs_encoder(routers):
+            raise HarnessError(f"--executor {args.executor}: encodes texts for the routers that read embeddings, "
+                               "and none of the routers given does (add --router dense or hybrid)")
     unused = [flag(k) for k in GRAPH if k in given]
     if unused and getattr(args, "no_graph", False):
         raise HarnessError(f"{', '.join(unused)}: routing graph option(s), and --no-graph builds no graph")

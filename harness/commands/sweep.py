@@ -39,7 +39,8 @@ def run_sweep(args) -> int:
     out = Path(args.out)
     check_out_dir(out)
     distractors = [resolve_library(s) for s in args.distractors]
-    with progress() as prog:
+    from harness.commands.config import encoding_session
+    with progress() as prog, encoding_session(cfg.execution.executor, prog):
         doc = execute_sweep(cfg, distractors, sizes, args.draws, prog)
         prog.step("writing the sweep")
         md, svg = render_sweep(doc), sweep_svg(doc)

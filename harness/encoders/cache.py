@@ -1,14 +1,61 @@
-"""Content-addressed embedding cache: key = sha256(model weights hash, max tokens, text)."""
+"""Content-addressed embedding cache: key = sha256(model weights hash, max tokens, text).
+
+Texts not in the cache are encoded in this process or, inside `encoding(executor, ...)` (the
+command's --executor), in chunks on the executor's workers; either way a text's vector is the
+same bytes (see `chunks`)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
+
+CACHE_FILE = "embeddings-v3.sqlite"
+CHUNK = 512  # texts per encoding task (at most one batch more)
+# The command's encoding settings (`encoding`), read by every cache the run's routers make:
+# process-wide, not per thread, since one command runs per process.
+_AMBIENT: dict = {"executor": None, "progress": None}
+
+
+@contextmanager
+def encoding(executor=None, progress: Callable[[int, int], None] | None = None):
+    """While a command routes: encode missing texts on `executor` (harness.base.executor; None: in
+    this process) and report `progress(texts done, texts to encode)` as chunks finish."""
+    saved = dict(_AMBIENT)
+    _AMBIENT.update(executor=executor, progress=progress)
+    try:
+        yield
+    finally:
+        _AMBIENT.update(saved)
+
+
+def chunks(encoder, texts: Sequence[str], size: int) -> list[list[int]]:
+    """Indices of `texts` in chunks of about `size` (at most one batch more), to be encoded apart
+    by `encoder.encode`. For an encoder that batches by token length (`rows_for`, the sentence
+    encoder), a chunk holds whole batches of each length in the order `encode` takes them, so
+    every forward pass is one that a single call with all the texts would make: the same rows
+    and the same copies topping up a length's last batch, hence the same bytes."""
+    if not hasattr(encoder, "rows_for"):
+        return [list(range(i, min(i + size, len(texts)))) for i in range(0, len(texts), size)]
+    lengths = [min(n, encoder.max_tokens) for n in encoder.count_tokens(texts)]
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        groups.setdefault(n, []).append(i)
+    out: list[list[int]] = []
+    current: list[int] = []
+    for n in sorted(groups):
+        idx, rows = groups[n], encoder.rows_for(n)
+        for start in range(0, len(idx), rows):
+            current.extend(idx[start:start + rows])
+            if len(current) >= size:
+                out.append(current)
+                current = []
+    return out + [current] if current else out
 
 
 def default_cache_dir() -> Path:
@@ -17,8 +64,9 @@ def default_cache_dir() -> Path:
 
 
 class EmbeddingCache:
-    def __init__(self, cache_dir: Path):
-        self.path = Path(cache_dir) / "embeddings-v3.sqlite"
+    def __init__(self, cache_dir: Path, executor=None, progress: Callable[[int, int], None] | None = None):
+        self.path = Path(cache_dir) / CACHE_FILE
+        self.executor, self.progress = executor, progress  # None: the command's (`encoding`)
         self.hits = 0
         self.misses = 0
         self._db = None
@@ -36,8 +84,10 @@ class EmbeddingCache:
     def key(model_sha: str, max_tokens: int, text: str) -> str:
         return hashlib.sha256(f"{model_sha}\0{max_tokens}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
-    def embed(self, encoder, texts: Sequence[str]) -> np.ndarray:
-        """Embeddings of `texts` (rows in the same order); encodes only what is not cached."""
+    def embed(self, encoder, texts: Sequence[str], executor=None,
+              progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Embeddings of `texts` (rows in the same order); encodes only what is not cached, on
+        `executor` (else the cache's, else the command's; none: here), reporting `progress`."""
         unique = sorted(set(texts))
         keys = {t: self.key(encoder.sha256, encoder.max_tokens, t) for t in unique}
         found = {k: self._mem[k] for k in keys.values() if k in self._mem}
@@ -53,7 +103,8 @@ class EmbeddingCache:
         self.misses += len(missing)
         if missing:
             keep = encoder.caches(len(missing)) if hasattr(encoder, "caches") else True  # approximate vectors stay out
-            vecs = encoder.encode(missing)
+            vecs = self._encode(encoder, missing, executor or self.executor or _AMBIENT["executor"],
+                                progress or self.progress or _AMBIENT["progress"])
             if keep:
                 with db:
                     db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
@@ -64,6 +115,30 @@ class EmbeddingCache:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([found[keys[t]] for t in texts])
+
+    @staticmethod
+    def _encode(encoder, texts: list[str], executor, progress) -> np.ndarray:
+        """encoder.encode(texts), in chunks on the executor's workers when the encoder can be sent
+        there (`worker_task`), or in chunks here when progress is reported."""
+        remote = executor is not None and executor.name != "local" and hasattr(encoder, "worker_task")
+        if not remote and (progress is None or not hasattr(encoder, "rows_for")):
+            return encoder.encode(texts)
+        size = CHUNK if not remote else max(64, min(CHUNK, -(-len(texts) // (4 * executor.workers))))
+        parts = chunks(encoder, texts, size)
+        ends = np.cumsum([len(p) for p in parts]).tolist()
+        done = None if progress is None else (lambda n: progress(ends[n - 1], len(texts)))
+        if progress is not None:
+            progress(0, len(texts))
+        if remote:
+            results = executor.map(encoder.worker_task(), [[texts[i] for i in p] for p in parts], done)
+        else:
+            from harness.base.executor import InProcess
+            results = InProcess().map(encoder.encode, [[texts[i] for i in p] for p in parts], done)
+        out: list = [None] * len(texts)
+        for part, vecs in zip(parts, results):
+            for i, v in zip(part, vecs):
+                out[i] = v
+        return np.vstack(out)
 
     def close(self) -> None:
         if self._db is not None:

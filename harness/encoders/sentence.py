@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Sequence
 
@@ -147,6 +148,7 @@ class SentenceTransformerEncoder(Tokens):
                 raise HarnessError(f"--model {model}: not a local sentence-transformers folder (no modules.json or config.json)")
             self.id = os.path.normpath(model)
             self.sha256 = weights_sha256(self.folder, default_cache_dir())
+        self.model_arg = model  # what a worker process loads the same model from (worker_task)
         self.batch_size = batch_size
         self.max_tokens = self._read_max_tokens()
         self._model = None
@@ -206,3 +208,24 @@ class SentenceTransformerEncoder(Tokens):
 
     def _slow_count(self, texts: list[str]) -> list[int]:
         return [len(self.model.tokenizer(t)["input_ids"]) for t in texts]
+
+    def worker_task(self):
+        """`encode` as a picklable function of the texts, for an executor's worker processes:
+        each loads this model once (by folder, checked against these weights) and encodes there."""
+        model = None if self.model_arg is None else str(self.folder.resolve())
+        return partial(encode_on_worker, model, self.sha256, self.batch_size)
+
+
+@lru_cache(maxsize=4)
+def _worker_encoder(model: str | None, batch_size: int) -> SentenceTransformerEncoder:
+    return SentenceTransformerEncoder(model, batch_size)
+
+
+def encode_on_worker(model: str | None, sha256: str, batch_size: int, texts: Sequence[str]) -> np.ndarray:
+    """Run on an executor's worker: the embeddings of `texts` by the model (loaded once per process);
+    a worker whose copy of the model has other weights refuses (its vectors would be cached as ours)."""
+    encoder = _worker_encoder(model, batch_size)
+    if encoder.sha256 != sha256:
+        raise HarnessError(f"--executor: a worker's model {encoder.folder} has weights sha256 {encoder.sha256[:12]}…, "
+                           f"not this run's {sha256[:12]}…: install the same model on the workers")
+    return encoder.encode(texts)

@@ -1,5 +1,6 @@
 """A run's configuration, by concern: what to read (`Inputs`), how to route (`Routing`), the
-command router's options (`CommandOptions`) and the size limits (`Limits`). Each part goes
+command router's options (`CommandOptions`), the size limits (`Limits`) and where texts are
+encoded (`Execution`). Each part goes
 only where it is read: the loader reads the inputs and limits, the score routers the routing,
 the command router its options."""
 
@@ -55,6 +56,13 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Execution:
+    """Where the run's texts are encoded: an --executor SPEC (harness.base.executor; None: in this
+    process). It changes no result, so results.json does not record it."""
+    executor: str | None = None
+
+
+@dataclass(frozen=True)
 class RunConfig:
     inputs: Inputs
     routing: Routing = field(default_factory=Routing)
@@ -63,6 +71,7 @@ class RunConfig:
     seed: int = 0                 # the bootstrap's and the command router's shuffles
     intervals: bool = True        # bootstrap intervals on the metrics (check, which shows none, turns them off)
     cache_dir: Path = Path(".")
+    execution: Execution = field(default_factory=Execution)
 
     def at(self, library: str) -> RunConfig:
         """The same run over another library (history: each release in turn)."""

@@ -1,0 +1,187 @@
+"""Where the heavy work of a run (encoding texts) runs: in this process, or on a Dask cluster.
+
+`--executor SPEC` chooses (see `parse_spec` for the grammar):
+
+    local                            in this process (the default, also when no SPEC is given)
+    dask://HOST:PORT                 an existing Dask scheduler (its workers need skill-harness and the model)
+    dask://local?workers=2&threads=1 a LocalCluster of worker processes, started and closed here
+                                     (query keys: `workers`, processes, default 2; `threads`, threads
+                                     per worker, default 1)
+
+Dask rather than Ray: it is a pure-Python install (pip, no daemon, no native wheel to match), a
+LocalCluster starts in-process in about a second (tests and one-machine runs), and its workers
+stay light on a 2-core machine. Dask is imported here only for a `dask://` SPEC; without the
+extra installed that SPEC is bad input, said in one line.
+
+A function sent to the workers must be module-level (picklable) and load what it needs once per
+worker process (an lru_cache, e.g. `harness.encoders.sentence.encode_on_worker`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+from urllib.parse import parse_qsl, urlsplit
+
+from harness.base.errors import HarnessError
+
+LOCAL_KEYS = {"workers": 2, "threads": 1}  # dask://local?workers=N&threads=T: the defaults
+CONNECT_TIMEOUT_S = 20
+NEEDS_EXTRA = "--executor {spec}: needs `pip install 'skill-harness[distributed]'`"
+
+
+class Executor(Protocol):
+    name: str     # the SPEC it was made from ("local" for the in-process one)
+    workers: int  # worker processes that take tasks (1 in process)
+
+    def map(self, fn: Callable, items: Sequence, done: Callable[[int], None] | None = None) -> list:
+        """[fn(x) for x in items], in input order; `done(n)` is called as each of the n-th finishes."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class InProcess:
+    name = "local"
+    workers = 1
+
+    def map(self, fn: Callable, items: Sequence, done: Callable[[int], None] | None = None) -> list:
+        out = []
+        for x in items:
+            out.append(fn(x))
+            if done is not None:
+                done(len(out))
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed --executor value: kind "local" or "dask"; for dask, `address` (HOST:PORT) or a
+    local cluster of `workers` x `threads`."""
+    text: str
+    kind: str
+    address: str | None = None
+    workers: int = 0
+    threads: int = 0
+
+
+def parse_spec(spec: str | None) -> Spec:
+    """Check an --executor value without importing Dask (bad values fail before any work)."""
+    if spec is None or spec == "local":
+        return Spec("local", "local")
+    bad = f"--executor {spec}: "
+    parts = urlsplit(spec)
+    if parts.scheme != "dask" or not spec.startswith("dask://"):
+        raise HarnessError(bad + "unknown executor (give local, dask://HOST:PORT or dask://local?workers=N&threads=T)")
+    if parts.hostname == "local" and parts.port is None:
+        opts = dict(LOCAL_KEYS)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key not in LOCAL_KEYS:
+                raise HarnessError(bad + f"unknown key {key!r} (known: {', '.join(sorted(LOCAL_KEYS))})")
+            if not value.isdigit() or int(value) < 1:
+                raise HarnessError(bad + f"{key} must be a whole number, 1 or more")
+            opts[key] = int(value)
+        if parts.path not in ("", "/") or parts.fragment:
+            raise HarnessError(bad + "a local cluster takes only ?workers=N&threads=T")
+        return Spec(spec, "dask", None, opts["workers"], opts["threads"])
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None or parts.query or parts.path not in ("", "/") or parts.fragment:
+        raise HarnessError(bad + "give the scheduler as dask://HOST:PORT (or dask://local?workers=N&threads=T)")
+    return Spec(spec, "dask", f"{parts.hostname}:{port}")
+
+
+def from_spec(spec: str | None) -> Executor:
+    """The executor of an --executor value (None or "local": in process). A dask:// one connects
+    (or starts its LocalCluster) at its first use, so a run whose texts are all cached starts
+    nothing; the caller closes it."""
+    s = parse_spec(spec)
+    if s.kind == "local":
+        return InProcess()
+    import importlib.util
+    if importlib.util.find_spec("distributed") is None:  # said before any work, not at the first use
+        raise HarnessError(NEEDS_EXTRA.format(spec=s.text))
+    return DaskExecutor(s)
+
+
+class DaskExecutor:
+    """Tasks on a Dask cluster: an existing scheduler's, or a LocalCluster started and closed here."""
+
+    def __init__(self, spec: Spec):
+        self.name, self.spec = spec.text, spec
+        self._client = self._cluster = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client, self._cluster = _connect(self.spec)
+        return self._client
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def map(self, fn: Callable, items: Sequence, done: Callable[[int], None] | None = None) -> list:
+        from distributed import as_completed
+        from distributed.client import FutureCancelledError
+        from distributed.comm import CommClosedError
+        from distributed.scheduler import KilledWorker
+        items = list(items)
+        if not items:
+            return []
+        futures = self.client.map(fn, items, pure=False)
+        try:
+            for n, _ in enumerate(as_completed(futures), 1):
+                if done is not None:
+                    done(n)
+            return self.client.gather(futures)
+        except (KilledWorker, CommClosedError, FutureCancelledError, TimeoutError) as exc:
+            # the cluster failed (a worker died, the scheduler went away), not the task's code
+            self.client.cancel(futures)
+            raise HarnessError(f"--executor {self.name}: the cluster failed ({type(exc).__name__}: "
+                               f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})") from None
+        except BaseException:  # a task's own error, or an interrupt: nothing more to compute
+            self.client.cancel(futures)
+            raise
+
+    def close(self) -> None:
+        client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
+
+
+def _connect(spec: Spec):
+    """(client, the LocalCluster started for it or None)."""
+    import logging
+    try:
+        import distributed
+    except ImportError:
+        raise HarnessError(NEEDS_EXTRA.format(spec=spec.text)) from None
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # its log lines are not ours to print on stderr
+    if spec.address is None:
+        import warnings
+        with warnings.catch_warnings():  # e.g. "Port 8787 is already in use" (its HTTP server, moved: harmless)
+            warnings.simplefilter("ignore")
+            # no dashboard, and the scheduler's HTTP routes on a free port (the default 8787 may be taken)
+            cluster = distributed.LocalCluster(n_workers=spec.workers, threads_per_worker=spec.threads, processes=True,
+                                               dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                                               silence_logs=logging.ERROR)
+        try:
+            return distributed.Client(cluster), cluster
+        except BaseException:
+            cluster.close()
+            raise
+    try:
+        return distributed.Client(spec.address, timeout=CONNECT_TIMEOUT_S), None
+    except (OSError, TimeoutError) as exc:
+        raise HarnessError(f"--executor {spec.text}: cannot reach the scheduler ({type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else 'no answer'})") from None
