@@ -86,7 +86,8 @@ def encode_rate(timings: dict) -> tuple[str, str]:
     texts = (timings.get("embedding_cache") or {}).get("misses")
     if not texts:
         return "n/a", ""
-    enc = [v for k, v in timings.items() if "encod" in k and k.endswith("_s") and isinstance(v, (int, float)) and v > 0]
+    enc = [v for k, v in {**timings, **(timings.get("embedding_cache") or {})}.items()
+           if "encod" in k and k.endswith("_s") and isinstance(v, (int, float)) and v > 0]
     if enc:
         return f"{texts / sum(enc):.0f}", ""
     dense = timings.get("route_dense_s")

@@ -43,3 +43,8 @@ def test_child_reports_exit_code_peak_rss_and_stages(tmp_path):
     assert [n for n, _ in stages] == ["start-up (imports)", "one", "two"]
     assert all(d >= 0 for _, d in stages) and sum(d for _, d in stages) == pytest.approx(wall)  # back to back
     assert "skill-harness: two" in (tmp_path / "log").read_text()
+
+
+def test_encode_rate_reads_the_run_s_encoding_seconds():
+    """The run records its encoding time beside the cache counts (timings.json embedding_cache)."""
+    assert scale.encode_rate({"embedding_cache": {"misses": 1000, "encode_s": 4.0}, "route_dense_s": 30.0}) == ("250", "")

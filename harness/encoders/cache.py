@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Sequence
@@ -69,6 +70,7 @@ class EmbeddingCache:
         self.executor, self.progress = executor, progress  # None: the command's (`encoding`)
         self.hits = 0
         self.misses = 0
+        self.encode_s = 0.0  # seconds spent encoding the misses (timings.json)
         self._db = None
         self._mem: dict[str, np.ndarray] = {}  # vectors this process has read or made (check routes twice)
 
@@ -103,8 +105,10 @@ class EmbeddingCache:
         self.misses += len(missing)
         if missing:
             keep = encoder.caches(len(missing)) if hasattr(encoder, "caches") else True  # approximate vectors stay out
+            started = time.perf_counter()
             vecs = self._encode(encoder, missing, executor or self.executor or _AMBIENT["executor"],
                                 progress or self.progress or _AMBIENT["progress"])
+            self.encode_s += time.perf_counter() - started
             if keep:
                 with db:
                     db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",

@@ -118,7 +118,8 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         runs.append(measure(info, prompts, outcomes, names, cfg.seed, cfg.intervals))
     timings["total_s"] = round(time.perf_counter() - t0, 3)
     if names and needs_encoder(routing.routers, ctx):
-        timings["embedding_cache"] = {"hits": ctx.cache.hits, "misses": ctx.cache.misses}
+        timings["embedding_cache"] = {"hits": ctx.cache.hits, "misses": ctx.cache.misses,
+                                      "encode_s": round(ctx.cache.encode_s, 3)}
     results = build_results(library, evalset, scoped, cfg.inputs.split, cfg.seed, routing.fields, TOP_K,
                             _fidelity(routing, scoring, listing, cal_set, cal, abstention), runs, sort_findings(findings))
     if outside:
