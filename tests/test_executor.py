@@ -174,8 +174,8 @@ def aws_prompts(n: int) -> list[str]:
     return sorted(texts)[:n]
 
 
-@pytest.fixture(scope="module")
-def cluster():
+@pytest.fixture()
+def cluster():  # closed after its test: the run test starts its own, and four idle workers hold 3 GB
     ex = from_spec(CLUSTER)
     yield ex
     ex.close()
