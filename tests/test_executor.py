@@ -74,6 +74,17 @@ def test_a_dask_spec_without_the_extra_says_how_to_install_it(tmp_path, capsys, 
     assert not (tmp_path / "o").exists()
 
 
+def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    import harness.base.executor as executor
+    monkeypatch.setattr(executor, "CONNECT_TIMEOUT_S", 1)
+    code = main(["run", *EXAMPLE, "--executor", "dask://127.0.0.1:1", "--cache-dir", str(tmp_path / "c"),
+                 "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert error_line(capsys.readouterr().err).startswith(
+        "skill-harness: error: --executor dask://127.0.0.1:1: cannot reach the scheduler (")
+    assert not (tmp_path / "o").exists()
+
+
 def test_in_process_map_keeps_order_and_counts_done():
     seen = []
     assert InProcess().map(lambda x: x * x, [3, 1, 2], seen.append) == [9, 1, 4]
@@ -163,8 +174,8 @@ def aws_prompts(n: int) -> list[str]:
     return sorted(texts)[:n]
 
 
-@pytest.fixture(scope="module")
-def cluster():
+@pytest.fixture()
+def cluster():  # closed after its test: the run test starts its own, and four idle workers hold 3 GB
     ex = from_spec(CLUSTER)
     yield ex
     ex.close()
@@ -190,6 +201,11 @@ def test_a_local_cluster_encodes_the_same_bytes_as_this_process(cluster, tmp_pat
     assert cluster.map(len, ["ab", "", "abc"]) == [2, 0, 3]  # in input order
     # what the cluster wrote to the cache is read back as the same bytes
     assert np.array_equal(EmbeddingCache(tmp_path / "there").embed(enc, texts[::-1]), here[::-1])
+    # the same cluster as an existing scheduler (dask://HOST:PORT): closing that client leaves it running
+    remote = from_spec("dask://" + cluster.client.scheduler.address.removeprefix("tcp://"))
+    assert remote.workers == 2 and remote.map(len, ["abcd", "a"]) == [4, 1]
+    remote.close()
+    assert cluster.map(len, ["ab"]) == [2]
 
 
 def test_run_on_a_local_cluster_writes_the_same_results_and_records(tmp_path, capsys):
