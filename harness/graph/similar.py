@@ -44,12 +44,13 @@ def neighbours(rows: Rows, names: list[str], k: int, floor: float, duplicate: fl
     for start in range(0, n, block):
         sims = np.asarray(rows(start, min(n, start + block)), dtype=np.float64)
         own = np.arange(start, start + len(sims))
-        masked = sims.copy()
-        masked[np.arange(len(sims)), own] = -np.inf  # a skill is not its own neighbour
-        idx, _ = rank(masked, list(range(n)), k + 1) if n > 1 else (np.zeros((len(sims), 0), dtype=np.int64), None)
-        for r, i in enumerate(own):
-            order = [int(j) for j in idx[r] if j != i][:k]
-            edges += [(int(i), j, float(sims[r, j])) for j in order if sims[r, j] >= floor]
+        if k > 0 and n > 1:  # k = 0: the duplicate pairs only (what `check` reads), no ranking
+            masked = sims.copy()
+            masked[np.arange(len(sims)), own] = -np.inf  # a skill is not its own neighbour
+            idx, _ = rank(masked, list(range(n)), k + 1)
+            for r, i in enumerate(own):
+                order = [int(j) for j in idx[r] if j != i][:k]
+                edges += [(int(i), j, float(sims[r, j])) for j in order if sims[r, j] >= floor]
         later = own[:, None] < np.arange(n)[None, :]
         for r, j in zip(*np.nonzero((sims >= duplicate) & later)):
             similar[(names[own[r]], names[j])] = float(sims[r, j])
