@@ -95,6 +95,45 @@ def test_why_gives_each_words_bm25_part_as_worked_by_hand():
     assert [x["term"] for x in why] == ["kafka"]
 
 
+
+class _Recorder:
+    """A stand-in torch encoder (no `caches`): a seeded vector per text, and the calls it got."""
+    sha256, max_tokens, id = "0" * 64, 256, "recorder"
+
+    def __init__(self):
+        self.calls: list[int] = []
+
+    def encode(self, texts):
+        self.calls.append(len(texts))
+        import hashlib
+        import numpy as np
+        seeds = [int(hashlib.sha256(t.encode()).hexdigest()[:8], 16) for t in texts]
+        vecs = np.array([np.random.default_rng(s).standard_normal(8) for s in seeds], dtype=np.float32)
+        return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+def test_why_sends_a_torch_encoder_all_its_new_texts_in_one_call(tmp_path):
+    """Calls of FAST_MAX texts are for `improve`'s numpy encoder; the torch encoder batches by token
+    length, so 8 texts of 8 lengths cost it 8 padded passes: the graph's word-drop texts of 150
+    prompts took 70 s at 10,000 skills. It gets each call's new texts at once, with the same vectors."""
+    from harness.encoders.cache import EmbeddingCache
+    from harness.routers.explain import Explainer
+    docs = ["alpha: kafka streams", "beta: spark jobs", "gamma: tables"]
+    prompts = [("move kafka topics between brokers tonight please", "beta", "alpha"),
+               ("spark jobs fail on large tables every night", "alpha", "beta")]
+    rec = _Recorder()
+    ex = Explainer(["alpha", "beta", "gamma"], docs, rec, EmbeddingCache(tmp_path / "c"))
+    assert rec.calls == [3]
+    whys = ex.why(prompts)
+    from harness.base.textproc import tokens
+    words = sum(len(set(tokens(p))) for p, _, _ in prompts)
+    assert words == 10 and rec.calls == [3, len(prompts) + words]  # 2 prompts + a variant per word
+    # the same evidence as a cache that encodes them a text at a time (each vector depends on its text alone)
+    one = _Recorder()
+    ex1 = Explainer(["alpha", "beta", "gamma"], docs, one, EmbeddingCache(tmp_path / "d"))
+    ex1._embed([p for p, _, _ in prompts])  # warm: the prompts are cached, one call
+    assert ex1.why(prompts) == whys
+
 # -- a small library where one skill loses its prompts to a neighbour -------------------------
 
 SKILLS = {
