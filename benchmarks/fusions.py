@@ -55,6 +55,8 @@ class Parts:
         self.zd, self.zl = zscore(self.dense), zscore(self.lexical)
         self.gap_d, self.gap_l = gap(self.dense), gap(self.lexical)
         self.ent_d, self.ent_l = peak(self.zd), peak(self.zl)
+        self.agree, self.corr10 = top1_agree(self.dense, self.lexical), top_corr(self.dense, self.lexical, 10)
+        self.stat = {name: f(self, slice(None)) for name, f in RUN_STATS.items()}
 
 
 def gap(m: np.ndarray) -> np.ndarray:
@@ -68,6 +70,43 @@ def peak(z: np.ndarray) -> np.ndarray:
     p /= p.sum(axis=1, keepdims=True)
     h = -(p * np.log(np.where(p > 0, p, 1))).sum(axis=1)
     return np.clip(1 - h / np.log(z.shape[1]), 0.0, 1.0)
+
+
+def top_set(m: np.ndarray, k: int) -> np.ndarray:
+    """Every skill scoring at least the k-th highest score (ties in, so no dependence on skill order)."""
+    kth = -np.sort(-m, axis=1)[:, min(k, m.shape[1]) - 1]
+    return m >= kth[:, None]
+
+
+def top1_agree(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    """1 where the dense top-1 is also a lexical top-1 (and the lexical half scores anything)."""
+    lex_top = (lexical == lexical.max(axis=1, keepdims=True)) & (lexical.max(axis=1, keepdims=True) > 0)
+    return ((dense == dense.max(axis=1, keepdims=True)) & lex_top).any(axis=1).astype(np.float64)
+
+
+def top_corr(dense: np.ndarray, lexical: np.ndarray, k: int) -> np.ndarray:
+    """Spearman correlation of the two halves' scores over the union of their top-k skills (0 when
+    either half is constant there)."""
+    from scipy.stats import rankdata
+    union = top_set(dense, k) | top_set(lexical, k)
+    out = np.zeros(len(dense))
+    for i in range(len(dense)):
+        rd, rl = rankdata(dense[i, union[i]]), rankdata(lexical[i, union[i]])
+        sd, sl = rd.std(), rl.std()
+        if sd > 0 and sl > 0:
+            out[i] = ((rd - rd.mean()) * (rl - rl.mean())).mean() / (sd * sl)
+    return out
+
+
+# Run-level statistics: one number for a whole run's prompts (and the library), no labels.
+# idx selects the prompts of the run (a slice for the whole split, an index array for a subset).
+RUN_STATS = {
+    "mean coverage": lambda p, idx: float(p.coverage[idx].mean()),
+    "median coverage": lambda p, idx: float(np.median(p.coverage[idx])),
+    "mean matched": lambda p, idx: float(p.matched[idx].mean()),
+    "top-1 agreement": lambda p, idx: float(p.agree[idx].mean()),
+    "top-10 rank correlation": lambda p, idx: float(p.corr10[idx].mean()),
+}
 
 
 def compute_parts(docs: list[str], queries: list[str], ctx) -> Parts:
@@ -120,6 +159,38 @@ GATES = {"coverage": (0.3, 0.5, 0.7, 0.9, 1.0), "matched": (0.02, 0.05, 0.1, 0.1
 CLIPS = (1.5, 2, 3, 4, 6)
 RRF_KS = (5, 10, 30, 60)
 MNZ_KS = (3, 5, 10, 20, 0)  # 0: every skill a half scores above zero counts as retrieved
+# Run-level dial: w_lex = w_lo + (w_hi - w_lo) * clip((S - a) / (b - a), 0, 1), S one of RUN_STATS over
+# the run's prompts. The (a, b) grids bracket the two libraries' dev values (AWS / MetaTool: mean and
+# median coverage 0.73 / 0.47, matched 0.093 / 0.050, agreement 0.58 / 0.36, correlation 0.01 / -0.13):
+# some put both libraries on the ramp, some put each at its own end.
+DIAL_AB = {"mean coverage": ((0.3, 0.45, 0.55), (0.65, 0.75, 0.9)),
+           "median coverage": ((0.3, 0.45, 0.55), (0.65, 0.75, 0.9)),
+           "mean matched": ((0.02, 0.04, 0.06), (0.08, 0.1, 0.15)),
+           "top-1 agreement": ((0.2, 0.35, 0.45), (0.5, 0.6, 0.75)),
+           "top-10 rank correlation": ((-0.3, -0.15, -0.05), (0.0, 0.05, 0.2))}
+DIAL_LO, DIAL_HI = (0.0, 0.05, 0.1, 0.15), (0.25, 0.3, 0.35)
+DIAL_COV = 1.5                           # the dial times the chosen per-prompt form, coverage^1.5
+DIAL_COV_HI = (0.3, 0.35, 0.4, 0.5)      # ... whose factor is below 1, so w_hi reaches higher
+
+
+def dial(s: float | np.ndarray, a: float, b: float, w_lo: float, w_hi: float):
+    """The run's lexical weight for a run-level statistic s (a smooth ramp from w_lo at a to w_hi at b)."""
+    return w_lo + (w_hi - w_lo) * np.clip((np.asarray(s, dtype=np.float64) - a) / (b - a), 0.0, 1.0)
+
+
+def dial_weight(p: Parts, prm: dict) -> np.ndarray | float:
+    """A dial family's per-prompt lexical weight on a run (its parameters as candidates() yields them)."""
+    w = dial(p.stat[prm["S"]], prm["a"], prm["b"], prm["w_lo"], prm["w_hi"])
+    return w * p.coverage ** prm["cov"] if "cov" in prm else float(w)
+
+
+def dial_candidates():
+    for stat, (As, Bs) in DIAL_AB.items():
+        for cov, his in ((None, DIAL_HI), (DIAL_COV, DIAL_COV_HI)):
+            fam = f"dial: {stat}" + (" x coverage^1.5" if cov else "")
+            for a, b, lo, hi in itertools.product(As, Bs, DIAL_LO, his):
+                prm = {"S": stat, "a": a, "b": b, "w_lo": lo, "w_hi": hi} | ({"cov": cov} if cov else {})
+                yield fam, prm, lambda p, prm=prm: weighted(p, dial_weight(p, prm))
 
 
 def candidates():
@@ -155,6 +226,7 @@ def candidates():
             lambda p, k=k, w=w: w / (k + avg_rank(p.dense)) + (1 - w) / (k + avg_rank(p.lexical))
     for k in MNZ_KS:
         yield "CombMNZ", {"top": k or "nonzero"}, lambda p, k=k: comb_mnz(p, k)
+    yield from dial_candidates()
 
 
 def comb_mnz(p: Parts, k: int) -> np.ndarray:

@@ -20,6 +20,11 @@ intervals (2,000 resamples of prompts, seed 0) are against the current default o
 
 Result when written (issue 23): no candidate met the done criteria on test, so the default did not
 change; the dev choice (lexical weight 0.35 x coverage^1.5) fixed MetaTool and lost 1.9 points on AWS.
+Run-level dials (fusions.dial_candidates: one lexical weight per run, a ramp in a label-free statistic
+S of the run's prompts; the script prints S per split and its spread over random 50- and 200-prompt
+subsets): chosen on dev, median coverage dial x coverage^1.5 met both criteria on test (AWS +3.5 over
+the best single router, MetaTool +1.8 over dense). With two libraries a dial is a two-point lookup:
+each library constrains the ramp only at its own S (see the cross-library tables).
 """
 
 from __future__ import annotations
@@ -138,6 +143,7 @@ def main() -> None:
     say("learned fusions fitted")
     if args.dev_only:
         print_dev(rows, chosen, winner, single, learned, learned_dev, best_single)
+        run_stats(b, ("dev",), chosen)
         return
 
     # ---- test, once: the chosen settings only
@@ -189,6 +195,9 @@ def main() -> None:
             cells.append(f"{100 * t1.mean():.1f} | {interval(t1, default[o][0])}")
         print(f"| learned | {LABEL[lib]} dev | {fmt_weights(w)} | " + " | ".join(cells) + " |")
 
+    dial_ties(b, rows, families, one)
+    run_stats(b, ("dev", "test"), chosen)
+
     print(f"\ndone criteria (test), for the setting chosen on both dev splits: {winner[0]} {fmt_params(winner[1])}")
     for lib in LIBS:
         t1 = test(winner[2], lib)[0].mean()
@@ -225,6 +234,62 @@ def evidence_bins(b: Bench) -> None:
     print()
 
 
+SUBSETS, DRAWS = (50, 200), 1000
+
+
+def run_stats(b: Bench, splits, chosen) -> None:
+    """Each run-level statistic S on each library and split, its 5th-95th percentile over seeded random
+    subsets of the split's prompts (a small eval set's run), and the lexical weight each dial family's
+    chosen setting gives over the same subsets."""
+    rng = np.random.default_rng(0)
+    draws = {(lib, s, n): [rng.choice(len(b.parts[lib, s].coverage), n, replace=False) for _ in range(DRAWS)]
+             for lib in LIBS for s in splits for n in SUBSETS}
+    head = " | ".join(f"{LABEL[lib]} {s}" for lib in LIBS for s in splits)
+    print(f"\nrun-level statistics S: the whole split, [5th, 95th percentile over {DRAWS} seeded subsets of "
+          + " / ".join(map(str, SUBSETS)) + " prompts]\n")
+    print(f"| S | {head} |\n|---|" + "---|" * (len(LIBS) * len(splits)))
+
+    def cell(lib, s, value_of):
+        spreads = []
+        for n in SUBSETS:
+            v = [value_of(b.parts[lib, s], idx) for idx in draws[lib, s, n]]
+            spreads.append(f"[{np.quantile(v, 0.05):.3f}, {np.quantile(v, 0.95):.3f}]")
+        return f"{value_of(b.parts[lib, s], slice(None)):.3f} " + " ".join(spreads)
+
+    for name, f in F.RUN_STATS.items():
+        print(f"| {name} | " + " | ".join(cell(lib, s, f) for lib in LIBS for s in splits) + " |")
+    print(f"\nthe lexical weight w_lex each dial family's chosen setting gives (before the coverage factor), "
+          f"same subsets\n\n| dial family | setting | {head} |\n|---|---|" + "---|" * (len(LIBS) * len(splits)))
+    for fam, r in chosen.items():
+        if fam.startswith("dial:"):
+            prm = r[1]
+            w = lambda p, idx, prm=prm: float(F.dial(F.RUN_STATS[prm["S"]](p, idx), prm["a"], prm["b"],  # noqa: E731
+                                                     prm["w_lo"], prm["w_hi"]))
+            print(f"| {fam} | {fmt_params(prm)} | " + " | ".join(cell(lib, s, w) for lib in LIBS for s in splits) + " |")
+    print()
+
+
+def dial_ties(b: Bench, rows, families, one) -> None:
+    """A dial chosen on one library's dev split: every setting that ties with the choice there (same
+    top-1 and recall@3), and the lexical weight those settings give on the other library's test run
+    (label-free; their test top-1 is not computed). One library gives one value of S, so the ramp's
+    bounds are constrained only on one side of it."""
+    print("\ncross-library, dial families: settings tied with the choice on that library's dev, and the lexical "
+          "weight (before the coverage factor) they would give on the other library's test run\n")
+    print("| dial family | chosen on | tied settings | w_lex on the other's test: chosen [min, max over the ties] |")
+    print("|---|---|---|---|")
+    for fam in (f for f in families if f.startswith("dial:")):
+        fam_rows = [r for r in rows if r[0] == fam]
+        for lib in LIBS:
+            best = min(fam_rows, key=one(lib))
+            ties = [r for r in fam_rows if one(lib)(r)[:2] == one(lib)(best)[:2]]
+            other = next(o for o in LIBS if o != lib)
+            s = b.parts[other, "test"].stat[best[1]["S"]]
+            ws = [float(F.dial(s, r[1]["a"], r[1]["b"], r[1]["w_lo"], r[1]["w_hi"])) for r in ties]
+            mine = float(F.dial(s, best[1]["a"], best[1]["b"], best[1]["w_lo"], best[1]["w_hi"]))
+            print(f"| {fam} | {LABEL[lib]} dev | {len(ties)} of {len(fam_rows)} | {mine:.3f} [{min(ws):.3f}, {max(ws):.3f}] |")
+
+
 def print_dev(rows, chosen, winner, single, learned, learned_dev, best_single) -> None:
     print("| router | setting | AWS dev | MetaTool dev | worse slack (points) |")
     print("|---|---|---|---|---|")
@@ -239,8 +304,8 @@ def print_dev(rows, chosen, winner, single, learned, learned_dev, best_single) -
         print(f"| learned on {k} dev | {fmt_weights(w)} | {show(learned_dev[k])} | {100 * margin(learned_dev[k]):+.1f} |")
 
 
-def fmt_params(p: dict) -> str:
-    return ", ".join(f"{k} {round(v, 3) if isinstance(v, float) else v}" for k, v in p.items())
+def fmt_params(p: dict) -> str:  # a dial's statistic S is named by its family
+    return ", ".join(f"{k} {round(v, 3) if isinstance(v, float) else v}" for k, v in p.items() if k != "S")
 
 
 def fmt_weights(w: np.ndarray) -> str:
