@@ -25,6 +25,15 @@ prompt of the eval set that scope() keeps (including those naming no skill of th
 enter S), top-1 over the in-scope ones; a family's chosen setting passes when it is never more than
 1.0 point below the fixed default (0.7 z-dense + 0.3 z-BM25). With --test (only meaningful when some
 family passes): the passing choices on both test splits once, and the history on the test split.
+About 1 minute on dev (2 with --test), warm embedding cache.
+
+Result when written (issue 23, round 3): no statistic reads the phrasing alone; at 05-04 every one sits
+0.0-0.36 of the way from MetaTool's dev value to AWS's. The grid is anchored at each statistic's two dev
+values, so every family makes the same relative dev choice, dev top-1 equal to within 0.1 point: only
+the history tells them apart. Every setting times coverage^1.5 with dev slack >= 0 fails the dev
+history (about -2 at 06-26 whatever S does). Two plain dials pass it narrowly (median top-3 coverage,
+-0.7; its dense-confident half, -0.8); on test both meet the done criteria (AWS 71.8, MetaTool 59.9 /
+59.8), but over the test history the first loses 2.0 points at 05-04 (the second -0.6): not adopted.
 """
 
 from __future__ import annotations
