@@ -24,7 +24,6 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import fusions as F  # noqa: E402
 import tune_router as tr  # noqa: E402
 
-from harness.base.textproc import tokens  # noqa: E402
 from harness.encoders.cache import default_cache_dir  # noqa: E402
 from harness.evalsets.evalset import load_eval_sets  # noqa: E402
 from harness.library.exclusions import as_read  # noqa: E402
@@ -37,7 +36,7 @@ CHOSEN = {"a": 0.3, "b": 0.75, "w_lo": 0.05, "w_hi": 0.5}
 
 
 def median_coverage(texts, words) -> float:
-    cov = [len(set(tokens(t)) & words) / len(set(tokens(t))) if tokens(t) else 0.0 for t in sorted(set(texts))]
+    cov = [F.coverage(t, words) for t in sorted(set(texts))]
     return float(np.median(cov)) if cov else 0.0
 
 
@@ -50,7 +49,7 @@ def main() -> None:
         lib = load_library(f"{os.path.relpath(tr.BUNDLE)}@{tag}", default_cache_dir())
         bm = BM25Router(k1=1.5, b=0.9, ngram_max=2)
         bm.fit([router_text(s.name, as_read(s.description, "strip"), "both") for s in lib.skills])
-        words = {w for w in bm._vocab if " " not in w}
+        words = F.library_words(bm)
         names = set(lib.names)
         named = [p.prompt for p in ev.prompts if set(p.expected) & names]
         other = [p.prompt for p in ev.prompts if not set(p.expected) & names]

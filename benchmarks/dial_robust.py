@@ -38,10 +38,7 @@ history (about -2 at 06-26 whatever S does). Two plain dials pass it narrowly (m
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -52,9 +49,6 @@ import tune_fusion as tf  # noqa: E402
 import tune_router as tr  # noqa: E402
 
 from harness.base.textproc import tokens  # noqa: E402
-from harness.evalsets.evalset import load_eval_sets, scope  # noqa: E402
-from harness.library.exclusions import as_read  # noqa: E402
-from harness.library.loader import load_library  # noqa: E402
 
 RELEASES = ("release-2026-05-04", "release-2026-06-26", "release-2026-07-10", "release-2026-07-23", "release-2026-08-20")
 ROUND2 = ("median coverage", {"a": 0.3, "b": 0.75, "w_lo": 0.05, "w_hi": 0.5, "cov": 1.5})
@@ -66,11 +60,8 @@ def add_evidence(p: F.Parts, docs: list[str], queries: list[str]) -> F.Parts:
     p.top_d = p.dense.max(axis=1)
     skill_words = [set(tokens(d)) for d in docs]
     top3 = np.argsort(-p.dense, axis=1, kind="stable")[:, :3]
-    p.top3_cov = np.zeros(len(queries))
-    for i, q in enumerate(queries):
-        ws = set(tokens(q))
-        if ws:
-            p.top3_cov[i] = len(ws & set().union(*(skill_words[j] for j in top3[i]))) / len(ws)
+    p.top3_cov = np.array([F.coverage(q, set().union(*(skill_words[j] for j in top3[i])))
+                           for i, q in enumerate(queries)])
     return p
 
 
@@ -134,15 +125,8 @@ class Runs:
 def history_run(b: tf.Bench, tag: str, split: str) -> tuple[Runs, int, int]:
     """Every `split` prompt scope() keeps at this release (a run of the eval set's split); top-1 is read
     on the in-scope ones."""
-    lib = load_library(f"{os.path.relpath(tr.BUNDLE)}@{tag}", b.cache)
-    ev = load_eval_sets([str(tr.EVAL_SET)]).select(split)
-    prompts = scope(ev, set(lib.names)).prompts
-    rel = tr.Release(tag, lib.names, [as_read(s.description, "strip") for s in lib.skills], prompts)
-    col = {n: j for j, n in enumerate(rel.names)}
-    rel.expected = np.zeros((len(prompts), len(rel.names)), dtype=bool)
-    for i, p in enumerate(prompts):
-        for n in p.expected:
-            rel.expected[i, col[n]] = True
+    rel = tr.load_release(tag, b.cache, split, "strip", in_scope_only=False)
+    prompts = rel.prompts
     docs = rel.docs("both")
     parts = add_evidence(F.compute_parts(docs, rel.queries, b.ctx), docs, rel.queries)
     mask = np.array([p.in_scope for p in prompts])
@@ -154,16 +138,8 @@ def pct(x) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sample", type=int, default=4000, help="MetaTool prompts per split (seeded draw)")
-    ap.add_argument("--cache-dir", default=None, help="harness cache folder (embeddings)")
-    ap.add_argument("--test", action="store_true", help="after the dev choice and the dev history: the families "
-                                                        "that pass, on both test splits and the test history")
-    args = ap.parse_args()
-    from harness.encoders.cache import default_cache_dir
-    b = tf.Bench(Path(args.cache_dir) if args.cache_dir else default_cache_dir(), args.sample)
-    t0 = time.perf_counter()
-    say = lambda m: print(f"[{time.perf_counter() - t0:5.0f} s] {m}", file=sys.stderr, flush=True)  # noqa: E731
+    args, b, say = tf.cli(("--test", {"help": "after the dev choice and the dev history: the families "
+                                              "that pass, on both test splits and the test history"}))
 
     runs, best_single, best_lex = {}, {}, {}
     for lib in tf.LIBS:
@@ -175,12 +151,10 @@ def main() -> None:
     say("dev splits loaded, singles scored")
 
     def slack(dev):
-        return min(dev[lib][0].mean() - best_single[lib] - tf.MARGIN[lib] for lib in tf.LIBS)
+        return tf.slack(dev, best_single)
 
-    def key(r):  # tune_fusion's `both`
-        dev = r[2]
-        return (-slack(dev), -np.mean([dev[lib][0].mean() for lib in tf.LIBS]),
-                -np.mean([dev[lib][1].mean() for lib in tf.LIBS]), str(r[1]))
+    def key(r):
+        return tf.choice_key(r[2], r[1], best_single)
 
     rows = []  # (family, params, {lib: (t1, r3)})
     for stat in STATS:

@@ -109,21 +109,31 @@ RUN_STATS = {
 }
 
 
+def library_words(bm: BM25Router) -> set[str]:
+    """The single words of a fitted BM25 router's vocabulary (its terms without word pairs)."""
+    return {w for w in bm._vocab if " " not in w}
+
+
+def coverage(query: str, words: set[str]) -> float:
+    """The share of the query's distinct content words (stop words out) found in `words`; 0 for none."""
+    ws = set(tokens(query))
+    return len(ws & words) / len(ws) if ws else 0.0
+
+
 def compute_parts(docs: list[str], queries: list[str], ctx) -> Parts:
     dense = DenseRouter(ctx)
     dense.fit(docs)
     bm = BM25Router(k1=1.5, b=0.9, ngram_max=2)
     bm.fit(docs)
     lex = bm.score(queries)
-    words = {w for w in bm._vocab if " " not in w}
+    words = library_words(bm)
     n = len(docs)
     df = bm.postings.df
     idf = dict(zip(sorted(bm._vocab, key=bm._vocab.get), np.log((n - df + 0.5) / (df + 0.5) + 1.0)))
     unseen = np.log((n + 0.5) / 0.5 + 1.0)
     cov, most = np.zeros(len(queries)), np.zeros(len(queries))
     for i, q in enumerate(queries):
-        ws = set(tokens(q))
-        cov[i] = len(ws & words) / len(ws) if ws else 0.0
+        cov[i] = coverage(q, words)
         most[i] = (bm.k1 + 1) * sum(idf.get(t, unseen) for t in set(terms(q, True, 2)))
     matched = np.where(most > 0, lex.max(axis=1) / np.where(most > 0, most, 1), 0.0)
     return Parts(dense.score(queries), lex, cov, matched)

@@ -87,22 +87,40 @@ def singles(b: Bench, lib: str, split: str, grid_key: str | None):
     return out, grid
 
 
+def slack(dev: dict, best_single: dict) -> float:
+    """The worse, over the libraries, of dev top-1 - (the library's best single router + the margin asked)."""
+    return min(dev[lib][0].mean() - best_single[lib] - MARGIN[lib] for lib in LIBS)
+
+
+def choice_key(dev: dict, params, best_single: dict) -> tuple:
+    """The choice rule on the dev splits (smallest first): the worse slack, then the mean top-1, then
+    the mean recall@3, then the setting's text."""
+    return (-slack(dev, best_single), -np.mean([dev[lib][0].mean() for lib in LIBS]),
+            -np.mean([dev[lib][1].mean() for lib in LIBS]), str(params))
+
+
+def cli(extra: tuple[str, dict]):
+    """(args, Bench, say) for a script over the two libraries: --sample, --cache-dir and `extra`, one
+    more store_true option (its flag and argparse keywords); `say` prints a timed line on stderr."""
+    ap = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__.split("\n\n")[0])
+    ap.add_argument("--sample", type=int, default=4000, help="MetaTool prompts per split (seeded draw)")
+    ap.add_argument("--cache-dir", default=None, help="harness cache folder (embeddings)")
+    ap.add_argument(extra[0], action="store_true", **extra[1])
+    args = ap.parse_args()
+    from harness.encoders.cache import default_cache_dir
+    b = Bench(Path(args.cache_dir) if args.cache_dir else default_cache_dir(), args.sample)
+    t0 = time.perf_counter()
+    return args, b, lambda m: print(f"[{time.perf_counter() - t0:5.0f} s] {m}", file=sys.stderr, flush=True)
+
+
 def interval(x: np.ndarray, y: np.ndarray) -> str:
     lo, hi = tr.paired_interval(x, y)
     return f"{100 * (x.mean() - y.mean()):+.1f} [{100 * lo:+.1f}, {100 * hi:+.1f}]"
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sample", type=int, default=4000, help="MetaTool prompts per split (seeded draw)")
-    ap.add_argument("--cache-dir", default=None, help="harness cache folder (embeddings)")
-    ap.add_argument("--dev-only", action="store_true", help="stop before any test-split prompt is read: "
-                                                             "the dev table and each family's choice")
-    args = ap.parse_args()
-    from harness.encoders.cache import default_cache_dir
-    b = Bench(Path(args.cache_dir) if args.cache_dir else default_cache_dir(), args.sample)
-    t0 = time.perf_counter()
-    say = lambda m: print(f"[{time.perf_counter() - t0:5.0f} s] {m}", file=sys.stderr, flush=True)  # noqa: E731
+    args, b, say = cli(("--dev-only", {"help": "stop before any test-split prompt is read: "
+                                              "the dev table and each family's choice"}))
 
     # ---- dev: singles, then every candidate
     single, best_lex, best_single = {}, {}, {}
@@ -120,10 +138,7 @@ def main() -> None:
     say(f"{len(rows)} fusion settings on both dev splits")
 
     def both(r):
-        dev = r[3]
-        return (-min(dev[lib][0].mean() - best_single[lib] - MARGIN[lib] for lib in LIBS),
-                -np.mean([dev[lib][0].mean() for lib in LIBS]), -np.mean([dev[lib][1].mean() for lib in LIBS]),
-                str(r[1]))
+        return choice_key(r[3], r[1], best_single)
 
     def one(lib):
         return lambda r: (-r[3][lib][0].mean(), -r[3][lib][1].mean(), str(r[1]))
@@ -294,7 +309,7 @@ def print_dev(rows, chosen, winner, single, learned, learned_dev, best_single) -
     print("| router | setting | AWS dev | MetaTool dev | worse slack (points) |")
     print("|---|---|---|---|---|")
     show = lambda dev: " | ".join(f"{100 * dev[lib][0].mean():.1f}" for lib in LIBS)  # noqa: E731
-    margin = lambda dev: min(dev[lib][0].mean() - best_single[lib] - MARGIN[lib] for lib in LIBS)  # noqa: E731
+    margin = lambda dev: slack(dev, best_single)  # noqa: E731
     for name in single["aws"]:
         dev = {lib: single[lib][name] for lib in LIBS}
         print(f"| {name} | | {show(dev)} | {100 * margin(dev):+.1f} |")

@@ -153,7 +153,7 @@ class Release:
     tag: str
     names: list[str]
     descriptions: list[str]
-    prompts: list  # in-scope dev prompts (harness.evalsets.evalset.Prompt)
+    prompts: list  # the split's in-scope prompts (harness.evalsets.evalset.Prompt; all of them: in_scope_only False)
     expected: np.ndarray = field(default=None)  # prompts x skills, bool
 
     @property
@@ -164,12 +164,14 @@ class Release:
         return [field_text(n, d, fields) for n, d in zip(self.names, self.descriptions)]
 
 
-def load_release(tag: str, cache_dir: Path, split: str = "dev", exclusions: str = "off") -> Release:
+def load_release(tag: str, cache_dir: Path, split: str = "dev", exclusions: str = "off",
+                 in_scope_only: bool = True) -> Release:
     """`exclusions` "strip": every description without its exclusion sentences, as
-    `run --exclusions strip` fits its routers (the whole grid then reads those texts)."""
+    `run --exclusions strip` fits its routers (the whole grid then reads those texts).
+    `in_scope_only` False: every prompt of the split that scope() keeps, as a `run` routes them."""
     lib = load_library(f"{os.path.relpath(BUNDLE)}@{tag}", cache_dir)
     ev = load_eval_sets([str(EVAL_SET)]).select(split)
-    prompts = [p for p in scope(ev, set(lib.names)).prompts if p.in_scope]
+    prompts = [p for p in scope(ev, set(lib.names)).prompts if p.in_scope or not in_scope_only]
     names = lib.names
     for s in lib.skills:  # the field texts here must be the router's own
         assert field_text(s.name, s.description, "both") == s.text("both")
