@@ -51,20 +51,14 @@ def main() -> None:
         pick = sorted(rng.choice(len(texts), max(1, int(len(texts) * args.sample)), replace=False))
         sample = [texts[i] for i in pick]
         lengths = [min(n, enc.max_tokens) for n in enc.count_tokens(sample)]
-        groups: dict[int, list[str]] = {}
-        for t, n in zip(sample, lengths):
-            groups.setdefault(n, []).append(t)
         cpu = passes = 0
         with torch.inference_mode():
-            for n in sorted(groups):
-                g, rows = groups[n], enc.rows_for(n)
-                for start in range(0, len(g), rows):
-                    chunk = g[start:start + rows]
-                    feats = model.tokenize(chunk + [chunk[0]] * (rows - len(chunk)))
-                    c0 = time.process_time()
-                    model.forward(feats)
-                    cpu += time.process_time() - c0
-                    passes += 1
+            for _, rows in enc.passes(sample):
+                feats = model.tokenize(rows)
+                c0 = time.process_time()
+                model.forward(feats)
+                cpu += time.process_time() - c0
+                passes += 1
         per = cpu / len(sample)
         total += per * len(texts)
         print(f"{name}: {len(sample):,} of {len(texts):,} texts timed, mean {np.mean(lengths):.1f} tokens, "

@@ -126,7 +126,7 @@ def test_chunks_cut_only_between_whole_batches_of_one_length():
     assert chunks(enc, texts, 1) == [[0, 1], [2, 4], [3]]
     assert chunks(enc, texts, 3) == [[0, 1, 2, 4], [3]]
     assert chunks(enc, texts, 99) == [[0, 1, 2, 4, 3]]
-    assert chunks(object(), texts, 2) == [[0, 1], [2, 3], [4]]  # an encoder without rows_for: plain slices
+    assert chunks(object(), texts, 2) == [[0, 1], [2, 3], [4]]  # an encoder without passes: plain slices
 
 
 def test_chunked_encoding_makes_the_forward_passes_of_one_call(tmp_path, monkeypatch):

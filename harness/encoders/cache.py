@@ -37,25 +37,19 @@ def encoding(executor=None, progress: Callable[[int, int], None] | None = None):
 
 def chunks(encoder, texts: Sequence[str], size: int) -> list[list[int]]:
     """Indices of `texts` in chunks of about `size` (at most one batch more), to be encoded apart
-    by `encoder.encode`. For an encoder that batches by token length (`rows_for`, the sentence
+    by `encoder.encode`. For an encoder that batches by token length (`passes`, the sentence
     encoder), a chunk holds whole batches of each length in the order `encode` takes them, so
     every forward pass is one that a single call with all the texts would make: the same rows
     and the same copies topping up a length's last batch, hence the same bytes."""
-    if not hasattr(encoder, "rows_for"):
+    if not hasattr(encoder, "passes"):
         return [list(range(i, min(i + size, len(texts)))) for i in range(0, len(texts), size)]
-    lengths = [min(n, encoder.max_tokens) for n in encoder.count_tokens(texts)]
-    groups: dict[int, list[int]] = {}
-    for i, n in enumerate(lengths):
-        groups.setdefault(n, []).append(i)
     out: list[list[int]] = []
     current: list[int] = []
-    for n in sorted(groups):
-        idx, rows = groups[n], encoder.rows_for(n)
-        for start in range(0, len(idx), rows):
-            current.extend(idx[start:start + rows])
-            if len(current) >= size:
-                out.append(current)
-                current = []
+    for part, _ in encoder.passes(texts):
+        current.extend(part)
+        if len(current) >= size:
+            out.append(current)
+            current = []
     return out + [current] if current else out
 
 
@@ -125,7 +119,7 @@ class EmbeddingCache:
         """encoder.encode(texts), in chunks on the executor's workers when the encoder can be sent
         there (`worker_task`), or in chunks here when progress is reported."""
         remote = executor is not None and executor.name != "local" and hasattr(encoder, "worker_task")
-        if not remote and (progress is None or not hasattr(encoder, "rows_for")):
+        if not remote and (progress is None or not hasattr(encoder, "passes")):
             return encoder.encode(texts)
         size = CHUNK if not remote else max(64, min(CHUNK, -(-len(texts) // (4 * executor.workers))))
         parts = chunks(encoder, texts, size)

@@ -10,7 +10,7 @@ import importlib.util
 import os
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -181,22 +181,25 @@ class SentenceTransformerEncoder(Tokens):
         `rows_for(length)` rows, the last chunk topped up with copies of its first text."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        lengths = [min(n, self.max_tokens) for n in self.count_tokens(texts)]
-        groups: dict[int, list[int]] = {}
-        for i, n in enumerate(lengths):
-            groups.setdefault(n, []).append(i)
         out: list[np.ndarray | None] = [None] * len(texts)
-        for n in sorted(groups):
-            idx = groups[n]
-            rows = self.rows_for(n)
-            for start in range(0, len(idx), rows):
-                chunk = [texts[i] for i in idx[start:start + rows]]
-                padded = chunk + [chunk[0]] * (rows - len(chunk))
-                vecs = self.model.encode(padded, batch_size=rows, normalize_embeddings=True,
-                                         convert_to_numpy=True, show_progress_bar=False)
-                for i, v in zip(idx[start:start + rows], vecs):
-                    out[i] = np.asarray(v, dtype=np.float32)
+        for part, rows in self.passes(texts):
+            vecs = self.model.encode(rows, batch_size=len(rows), normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+            for i, v in zip(part, vecs):
+                out[i] = np.asarray(v, dtype=np.float32)
         return np.vstack(out)
+
+    def passes(self, texts: Sequence[str]) -> Iterator[tuple[list[int], list[str]]]:
+        """The forward passes `encode` makes, in its order: (the indices of the texts in the pass,
+        its `rows_for(length)` rows: those texts, topped up with copies of the first)."""
+        groups: dict[int, list[int]] = {}
+        for i, n in enumerate(self.count_tokens(texts)):
+            groups.setdefault(min(n, self.max_tokens), []).append(i)
+        for n in sorted(groups):
+            idx, rows = groups[n], self.rows_for(n)
+            for start in range(0, len(idx), rows):
+                part = idx[start:start + rows]
+                yield part, [texts[i] for i in part] + [texts[part[0]]] * (rows - len(part))
 
     def rows_for(self, length: int) -> int:
         """Rows per forward pass for texts of `length` tokens: a fixed function of the length.
