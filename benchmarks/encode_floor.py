@@ -4,13 +4,14 @@ Prints; asserts nothing.
 
     python benchmarks/encode_floor.py DIR [--sample 0.1]
 
-DIR is a folder `benchmarks/scale.py --keep` wrote (DIR/lib, DIR/eval.jsonl). A seeded sample of
-its skill texts (what the dense router reads: name + description, words split) and of its prompts
-is tokenised and run through the bundled MiniLM in the harness's fixed shapes (`rows_for` rows of
-one token length per pass, the last pass topped up), one torch thread, timed by CPU clock around
-`forward` only: no tokenising, pooling copies, cache or executor. The floor of a whole run on C
-cores is then (skills x s_skill + prompts x s_prompt) / C, the least any scheduling of these passes
-can take (a run adds the rest of its work on top).
+DIR is a folder `benchmarks/scale.py --keep` wrote (DIR/lib, DIR/eval.jsonl). Its skill texts
+(what the dense router reads: name + description, words split) and its prompts are cut into the
+forward passes a run makes of them all (`SentenceTransformerEncoder.passes`: `rows_for` rows of one
+token length, the last of a length topped up); a seeded `--sample` share of those passes runs
+through the bundled MiniLM, one torch thread, timed by CPU clock around `forward` only (no
+tokenising, pooling, copies, cache or executor), and the mean scales to every pass. The floor of a
+whole run on C cores is then the total / C, the least any scheduling of these passes can take (a
+run adds the rest of its work on top).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ sys.path.insert(0, str(REPO))
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dir", type=Path)
-    ap.add_argument("--sample", type=float, default=0.1, help="share of the skills and of the prompts timed")
+    ap.add_argument("--sample", type=float, default=0.1, help="share of the forward passes timed (seeded)")
     args = ap.parse_args()
     import torch
     torch.set_num_threads(1)
@@ -48,21 +49,22 @@ def main() -> None:
     model = enc.model
     total = 0.0
     for name, texts in (("skills", docs), ("prompts", prompts)):
-        pick = sorted(rng.choice(len(texts), max(1, int(len(texts) * args.sample)), replace=False))
-        sample = [texts[i] for i in pick]
-        lengths = [min(n, enc.max_tokens) for n in enc.count_tokens(sample)]
-        cpu = passes = 0
+        # the passes a run makes over ALL the texts (a sample of texts would make more topped-up,
+        # partly empty passes than the whole set does); a seeded sample of those passes is timed
+        every = list(enc.passes(texts))
+        pick = sorted(rng.choice(len(every), max(1, int(len(every) * args.sample)), replace=False))
+        cpu = 0.0
         with torch.inference_mode():
-            for _, rows in enc.passes(sample):
-                feats = model.tokenize(rows)
+            for j in pick:
+                feats = model.tokenize(every[j][1])
                 c0 = time.process_time()
                 model.forward(feats)
                 cpu += time.process_time() - c0
-                passes += 1
-        per = cpu / len(sample)
-        total += per * len(texts)
-        print(f"{name}: {len(sample):,} of {len(texts):,} texts timed, mean {np.mean(lengths):.1f} tokens, "
-              f"{passes:,} passes, {1000 * per:.2f} ms CPU a text (one thread)")
+        cost = cpu / len(pick) * len(every)
+        total += cost
+        lengths = enc.count_tokens(texts)
+        print(f"{name}: {len(texts):,} texts (mean {np.mean(lengths):.1f} tokens) in {len(every):,} passes, "
+              f"{len(pick):,} timed: {cost:.0f} CPU s, {1000 * cost / len(texts):.2f} ms CPU a text (one thread)")
     print(f"all {len(docs) + len(prompts):,} texts: {total:.0f} CPU s; on 2 cores at least {total / 2:.0f} s, "
           f"on 4 {total / 4:.0f} s")
 
