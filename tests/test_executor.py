@@ -37,7 +37,10 @@ def test_specs_parse_to_their_kind_address_and_cluster_size():
 
 @pytest.mark.parametrize("spec, needle", [
     ("ray://head:10001", "unknown executor"),
-    ("local?workers=2", "unknown executor"),
+    ("local:2", "unknown executor"),
+    ("local?workers=0", "workers must be a whole number"),
+    ("local?gpus=1", "unknown key 'gpus'"),
+    ("local?workers=2#x", "worker processes here take only ?workers=N&threads=T"),
     ("dask://local?workers=0", "workers must be a whole number"),
     ("dask://local?threads=two", "threads must be a whole number"),
     ("dask://local?cores=2", "unknown key 'cores'"),

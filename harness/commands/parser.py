@@ -29,8 +29,9 @@ def add_common(p: argparse.ArgumentParser) -> None:
                    help="skip a SKILL.md whose frontmatter does not parse (Codex, the default) or load it by folder name and first body line (Claude Code)")
     g.add_argument("--seed", type=int, help="seed of the bootstrap and the command router's shuffles (default 0)")
     g.add_argument("--cache-dir", metavar="DIR", help="embedding and git cache (default: ~/.cache/skill-harness)")
-    g.add_argument("--executor", metavar="SPEC", help="where texts are encoded: local (default), dask://HOST:PORT or "
-                   "dask://local?workers=N&threads=T; same results (needs the [distributed] extra)")
+    g.add_argument("--executor", metavar="SPEC", help="where texts are encoded: local (default, this process), "
+                   "local?workers=N&threads=T (worker processes here), dask://HOST:PORT or "
+                   "dask://local?workers=N&threads=T (needs the [distributed] extra); same results")
     g.add_argument("--strict", action="store_true", help="exit 2 when the library has error findings")
     f = p.add_argument_group("routing fidelity")
     f.add_argument("--exclusions", choices=("off", "strip", "reroute"),

@@ -35,6 +35,12 @@ def encoding(executor=None, progress: Callable[[int, int], None] | None = None):
         _AMBIENT.update(saved)
 
 
+def in_background() -> bool:
+    """Does the command encode on worker processes (so `EmbeddingCache.prefetch` can start work)?"""
+    ex = _AMBIENT["executor"]
+    return ex is not None and ex.name != "local"
+
+
 def chunks(encoder, texts: Sequence[str], size: int) -> list[list[int]]:
     """Indices of `texts` in chunks of about `size` (at most one batch more), to be encoded apart
     by `encoder.encode`. For an encoder that batches by token length (`passes`, the sentence
@@ -67,6 +73,7 @@ class EmbeddingCache:
         self.encode_s = 0.0  # seconds spent encoding the misses (timings.json)
         self._db = None
         self._mem: dict[str, np.ndarray] = {}  # vectors this process has read or made (check routes twice)
+        self._pending: dict[str, tuple] = {}  # key -> (batch, its texts' keys per task): started by `prefetch`
 
     def _conn(self):
         if self._db is None:
@@ -96,6 +103,10 @@ class EmbeddingCache:
                 found[k] = np.frombuffer(blob, dtype=np.float32)
         missing = [t for t in unique if keys[t] not in found]
         self.hits += len(unique) - len(missing)
+        if self._pending and missing:  # started by `prefetch`: waited for here, counted as misses there
+            self._collect({keys[t] for t in missing} & self._pending.keys(), found,
+                          progress or self.progress or _AMBIENT["progress"])
+            missing = [t for t in missing if keys[t] not in found]
         self.misses += len(missing)
         if missing:
             keep = encoder.caches(len(missing)) if hasattr(encoder, "caches") else True  # approximate vectors stay out
@@ -113,6 +124,57 @@ class EmbeddingCache:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([found[keys[t]] for t in texts])
+
+    def prefetch(self, encoder, texts: Sequence[str], executor=None) -> int:
+        """Start encoding the texts not cached on the executor's workers (else the cache's, else the
+        command's) and return at once; `embed` waits for them when it needs them, so this process
+        works meanwhile. The number of texts started (0 in process, where nothing runs in the
+        background, or for an encoder that cannot be sent). Longest passes first: the slowest
+        tasks do not end up alone at the end."""
+        executor = executor or self.executor or _AMBIENT["executor"]
+        if executor is None or executor.name == "local" or not hasattr(encoder, "worker_task"):
+            return 0
+        if hasattr(encoder, "caches") and not encoder.caches(len(texts)):
+            return 0
+        unique = sorted(set(texts))
+        keys = {t: self.key(encoder.sha256, encoder.max_tokens, t) for t in unique}
+        todo = [t for t in unique if keys[t] not in self._mem and keys[t] not in self._pending]
+        stored = set()
+        db = self._conn()
+        for i in range(0, len(todo), 500):
+            chunk = [keys[t] for t in todo[i:i + 500]]
+            stored.update(k for (k,) in db.execute(f"SELECT key FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk))
+        todo = [t for t in todo if keys[t] not in stored]
+        if not todo:
+            return 0
+        parts = chunks(encoder, todo, max(64, min(CHUNK, -(-len(todo) // (4 * executor.workers)))))[::-1]
+        batch = executor.submit(encoder.worker_task(), [[todo[i] for i in p] for p in parts])
+        entry = (batch, [[keys[todo[i]] for i in p] for p in parts], len(todo))
+        for t in todo:
+            self._pending[keys[t]] = entry
+        return len(todo)
+
+    def _collect(self, wanted: set[str], found: dict, progress) -> None:
+        """Wait for the prefetched batches that hold the keys `wanted`; every vector they made is
+        cached (database and memory) and those wanted go into `found`."""
+        batches = {id(self._pending[k][0]): self._pending[k] for k in sorted(wanted)}
+        for batch, part_keys, total in batches.values():
+            ends = np.cumsum([len(p) for p in part_keys]).tolist()
+            done = None if progress is None else (lambda n: progress(ends[n - 1], total))
+            if progress is not None:
+                progress(0, total)
+            started = time.perf_counter()
+            results = batch.wait(done)
+            self.encode_s += time.perf_counter() - started
+            made = {k: np.asarray(v, dtype=np.float32) for keys, vecs in zip(part_keys, results) for k, v in zip(keys, vecs)}
+            with self._conn() as db:
+                db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
+                               [(k, v.tobytes()) for k, v in sorted(made.items())])
+            self._mem.update(made)
+            self.misses += len(made)
+            for k in made:
+                self._pending.pop(k, None)
+        found.update({k: self._mem[k] for k in wanted})
 
     @staticmethod
     def _encode(encoder, texts: list[str], executor, progress) -> np.ndarray:

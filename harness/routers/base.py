@@ -43,6 +43,10 @@ class Router(Protocol):
         a router that encodes (dense, fused) encodes them all here in one call, so the fixed-shape
         batches of equal-length texts are filled across the whole run, not per block."""
 
+    def prefetch(self, docs: Sequence[str], queries: Sequence[str]) -> None:
+        """Start, without waiting, what `fit(docs)` and `prepare(queries)` will need (a router that
+        encodes starts encoding on the command's executor), so it is made while other routers run."""
+
     def config(self) -> dict: ...
 
     def model_info(self) -> tuple[str | None, str | None]: ...

@@ -28,11 +28,20 @@ class DenseRouter(Router):
     def model_info(self):
         return self.encoder.id, self.encoder.sha256
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def read(self, texts: Sequence[str]) -> list[str]:
+        """The texts as the encoder gets them."""
         if self.split:
             from harness.base.textproc import split_words
-            texts = [split_words(t) for t in texts]
-        return self.ctx.cache.embed(self.encoder, texts)
+            return [split_words(t) for t in texts]
+        return list(texts)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.ctx.cache.embed(self.encoder, self.read(texts))
+
+    def prefetch(self, docs: Sequence[str], queries: Sequence[str]) -> None:
+        """Start encoding what `fit(docs)` and `prepare(queries)` will embed (on the command's
+        executor; in process nothing starts)."""
+        self.ctx.cache.prefetch(self.encoder, self.read(docs) + self.read(queries))
 
     def fit(self, docs: Sequence[str]) -> None:
         self.doc_vectors = self.embed(docs)

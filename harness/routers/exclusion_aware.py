@@ -97,6 +97,12 @@ class ExclusionAware(Router):
         if self.mode == "reroute" and self.plan.items:
             getattr(self.probe, "prepare", lambda q: None)(queries)
 
+    def prefetch(self, docs: Sequence[str], queries: Sequence[str]) -> None:
+        if hasattr(self.inner, "prefetch"):
+            self.inner.prefetch(list(self.plan.positive_docs), queries)
+        if self.mode == "reroute" and self.plan.items and hasattr(self.probe, "prefetch"):
+            self.probe.prefetch(list(self.plan.positive_docs) + list(self.plan.items), queries)
+
     def score(self, queries: Sequence[str]) -> np.ndarray:
         scores = np.array(self.inner.score(queries), dtype=np.float64)
         if self.mode == "reroute" and self.plan.items:

@@ -44,6 +44,9 @@ class HybridRouter(Router):
     def prepare(self, queries: Sequence[str]) -> None:
         self.dense.prepare(queries)
 
+    def prefetch(self, docs: Sequence[str], queries: Sequence[str]) -> None:
+        self.dense.prefetch(docs, queries)
+
     def score(self, queries: Sequence[str]) -> np.ndarray:
         lex, den = self.lexical.score(queries), self.dense.score(queries)
         self.parts = {"dense": den, "lexical": lex}

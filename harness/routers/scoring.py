@@ -40,11 +40,7 @@ class Scoring:
         memory stays a few blocks' worth of scores whatever the size of the library and of the
         eval set, and every per-prompt figure (top-k, confidence, abstention signals) depends on
         its own row only, so the blocks give what one matrix would."""
-        from harness.routers.exclusion_aware import ExclusionAware
-        if self.cfg.exclusions != "off":
-            probe = make() if self.cfg.exclusions == "reroute" else None
-            router = ExclusionAware(router, self.plan, self.cfg.exclusions, probe=probe)
-        queries = [p.prompt for p in prompts] + [p.prompt for p in self.cal]  # the calibration prompts last
+        router, queries = self._wrapped(router, make), self._queries(prompts)
         n = len(prompts)
         router.fit(self.docs)
         getattr(router, "prepare", lambda q: None)(queries)
@@ -76,6 +72,23 @@ class Scoring:
             outcomes.append(Outcome(ranking, [[nm, s] for nm, s in zip(ranking, sc)],
                                     None if ab else (ranking[0] if ranking else None), ab, conf))
         return router, outcomes, described
+
+    def prefetch(self, router, prompts, make=None) -> None:
+        """Start encoding, on the command's executor, the texts `run` will embed for this router
+        (its `prefetch`, if any), so they are made while other routers run."""
+        router = self._wrapped(router, make)
+        if hasattr(router, "prefetch"):
+            router.prefetch(self.docs, self._queries(prompts))
+
+    def _queries(self, prompts) -> list[str]:
+        return [p.prompt for p in prompts] + [p.prompt for p in self.cal]  # the calibration prompts last
+
+    def _wrapped(self, router, make):
+        from harness.routers.exclusion_aware import ExclusionAware
+        if self.cfg.exclusions == "off":
+            return router
+        probe = make() if self.cfg.exclusions == "reroute" else None
+        return ExclusionAware(router, self.plan, self.cfg.exclusions, probe=probe)
 
     def _signals(self, router):
         from harness.routers.abstain_signals import signal_maker

@@ -101,6 +101,7 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
     runs, timings, failures, abstention = [], {}, {}, {}
     budget = check_call_budget([s for s in routing.routers if is_command(s)], cfg.command, cfg.cache_dir, cfg.seed,
                                prompts, library, descriptions, progress)
+    _prefetch(routing.routers, prompts, scoring, ctx)
     for spec in routing.routers:
         progress.step(f"routing with {spec}")
         t = time.perf_counter()
@@ -128,6 +129,17 @@ def route(cfg: RunConfig, library: Library, evalset: EvalSet, progress=None, cal
         results.cross_library = cross_library([r for run in runs for r in run.records], owner)
     return RunResult(results, [r for run in runs for r in run.records], library, timings,
                      {p.id: p.prompt for p in prompts}, ctx, failures)
+
+
+def _prefetch(specs, prompts, scoring, ctx) -> None:
+    """With worker processes (--executor), start encoding every router's texts before the first
+    router runs: the workers encode while this process routes with the lexical routers."""
+    from harness.encoders.cache import in_background
+    if scoring is None or not in_background():
+        return
+    for spec in specs:
+        if not is_command(spec):
+            scoring.prefetch(ROUTERS.get(spec)(ctx), prompts, lambda spec=spec: ROUTERS.get(spec)(ctx))
 
 
 def _listing(library: Library, routing: Routing, outside):
