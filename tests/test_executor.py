@@ -19,6 +19,7 @@ from harness.encoders.cache import EmbeddingCache, chunks
 from harness.encoders.sentence import SentenceTransformerEncoder
 
 CLUSTER = "dask://local?workers=2&threads=1"
+POOL = "local?workers=2&threads=1"
 EXAMPLE = ["--library", str(REPO / "skills/example/v2"), "--eval-set", str(REPO / "eval_sets/example")]
 
 
@@ -211,9 +212,12 @@ def test_a_local_cluster_encodes_the_same_bytes_as_this_process(cluster, tmp_pat
     assert cluster.map(len, ["ab"]) == [2]
 
 
-def test_run_on_a_local_cluster_writes_the_same_results_and_records(tmp_path, capsys):
+@pytest.mark.parametrize("spec", [CLUSTER, POOL])
+def test_run_on_a_local_cluster_writes_the_same_results_and_records(spec, tmp_path, capsys):
+    """On Dask's LocalCluster and on the pool of worker processes: encoding starts before the first
+    router (`prefetch`: skill texts and prompts in one batch) and still gives this process's bytes."""
     outs = {}
-    for name, extra in (("here", []), ("there", ["--executor", CLUSTER])):
+    for name, extra in (("here", []), ("there", ["--executor", spec])):
         code = main(["run", *EXAMPLE, *extra, "--cache-dir", str(tmp_path / f"cache-{name}"),
                      "--out", str(tmp_path / name)])
         err = capsys.readouterr().err
@@ -223,4 +227,45 @@ def test_run_on_a_local_cluster_writes_the_same_results_and_records(tmp_path, ca
         assert timings["embedding_cache"]["misses"] > 200  # cold: every text encoded (here, or on the workers)
         outs[name] = {f: (tmp_path / name / f).read_bytes() for f in ("results.json", "per_prompt.csv")}
     assert outs["here"] == outs["there"]
-    assert CLUSTER not in outs["there"]["results.json"].decode()
+    assert spec not in outs["there"]["results.json"].decode()
+
+
+def test_a_pool_prefetches_only_what_is_not_cached_and_embed_waits_for_it(tmp_path, monkeypatch):
+    from harness.routers.base import shared_encoder
+    texts = aws_prompts(120)
+    enc = shared_encoder(None)
+    here = EmbeddingCache(tmp_path / "here").embed(enc, texts)
+    assert EmbeddingCache(tmp_path / "here").prefetch(enc, texts, InProcess()) == 0  # nothing runs in the background
+    pool = from_spec(POOL)
+    try:
+        cache = EmbeddingCache(tmp_path / "there", executor=pool)
+        cache.embed(enc, texts[:20])  # cached before: not sent again
+        assert cache.prefetch(enc, texts + texts[:50]) == 100
+        assert cache.prefetch(enc, texts) == 0  # already on its way
+
+        def not_here(texts):
+            raise AssertionError("encoded in the test process, not on the workers")
+
+        monkeypatch.setattr(enc, "encode", not_here)
+        done = []
+        there = cache.embed(enc, texts[::-1], progress=lambda d, t: done.append((d, t)))
+        assert np.array_equal(there, here[::-1]) and there.dtype == np.float32
+        assert (cache.misses, done[0], done[-1]) == (120, (0, 100), (100, 100))
+        assert np.array_equal(EmbeddingCache(tmp_path / "there").embed(enc, texts), here)  # stored as made
+    finally:
+        pool.close()
+
+
+def test_a_pool_map_keeps_order_and_a_task_error_is_the_task_s(tmp_path):
+    pool = from_spec(POOL)
+    try:
+        assert pool.workers == 2 and pool.map(len, ["ab", "", "abc"]) == [2, 0, 3]
+        with pytest.raises(ZeroDivisionError):
+            pool.map(_divide_by_zero, [1, 2])
+    finally:
+        pool.close()
+    pool.close()  # twice: nothing left to close
+
+
+def _divide_by_zero(x):
+    return x / 0

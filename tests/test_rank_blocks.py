@@ -77,13 +77,15 @@ def _route(tmp, name, bundle, cache_dir, *extra):
 def test_blocks_of_prompts_give_the_one_matrix_results_on_the_real_library(tmp_path, monkeypatch, bundle, cache_dir,
                                                                             capsys):
     """All four routers, with abstention and rerouting exclusions (their signals and moves read
-    each prompt's row): blocks of 64 prompts against one block holding every prompt."""
+    each prompt's row): blocks of 64 prompts scored on three threads against one block holding
+    every prompt."""
     import harness.routers.scoring as scoring
     from baseline_diff import compare_records, compare_results
     extra = ("--abstain", "0.9", "--exclusions", "reroute")
     monkeypatch.setattr(scoring, "block_rows", lambda skills: 10 ** 9)
     whole = _route(tmp_path, "whole", bundle, cache_dir, *extra)
     monkeypatch.setattr(scoring, "block_rows", lambda skills: 64)
+    monkeypatch.setattr(scoring, "SCORING_THREADS", 3)  # blocks scored on three threads, results in order
     blocked = _route(tmp_path, "blocked", bundle, cache_dir, *extra)
     capsys.readouterr()
     problems, moved = compare_records(whole / "per_prompt.csv", blocked / "per_prompt.csv")
@@ -112,3 +114,41 @@ def test_rank_on_wide_catalogs_equals_a_full_sort_per_row(case):
     scores, keys, k = case
     for got, want in zip(rank(scores, keys, k), rank_by_sorting(scores, keys, k)):
         assert np.array_equal(got, want)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-50, 50), max_size=40), st.integers(1, 5))
+def test_in_order_yields_map_s_results_in_input_order_on_any_number_of_threads(items, threads):
+    import threading
+    import time
+    from harness.routers.scoring import in_order
+    busy, most = [0], [0]
+    lock = threading.Lock()
+
+    def fn(x):
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(0.001 * (x % 3))  # later items may finish first
+        with lock:
+            busy[0] -= 1
+        return x * x - 1
+
+    assert list(in_order(fn, items, threads)) == [x * x - 1 for x in items]
+    assert most[0] <= threads
+
+
+def test_in_order_raises_a_task_s_error_and_stops():
+    from harness.routers.scoring import in_order
+    import pytest
+
+    def fn(x):
+        if x == 3:
+            raise ValueError("bad block")
+        return x
+
+    got = []
+    with pytest.raises(ValueError, match="bad block"):
+        for v in in_order(fn, range(10), 2):
+            got.append(v)
+    assert got == [0, 1, 2]

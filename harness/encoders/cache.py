@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,12 +74,13 @@ class EmbeddingCache:
         self.encode_s = 0.0  # seconds spent encoding the misses (timings.json)
         self._db = None
         self._mem: dict[str, np.ndarray] = {}  # vectors this process has read or made (check routes twice)
+        self._lock = threading.RLock()  # blocks of prompts are scored on several threads
         self._pending: dict[str, tuple] = {}  # key -> (batch, its texts' keys per task): started by `prefetch`
 
     def _conn(self):
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60)
+            self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)  # used under self._lock
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
         return self._db
@@ -90,7 +92,12 @@ class EmbeddingCache:
     def embed(self, encoder, texts: Sequence[str], executor=None,
               progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Embeddings of `texts` (rows in the same order); encodes only what is not cached, on
-        `executor` (else the cache's, else the command's; none: here), reporting `progress`."""
+        `executor` (else the cache's, else the command's; none: here), reporting `progress`.
+        One call at a time (the database connection and the counters are this object's)."""
+        with self._lock:
+            return self._embed(encoder, texts, executor, progress)
+
+    def _embed(self, encoder, texts, executor, progress) -> np.ndarray:
         unique = sorted(set(texts))
         keys = {t: self.key(encoder.sha256, encoder.max_tokens, t) for t in unique}
         found = {k: self._mem[k] for k in keys.values() if k in self._mem}
@@ -131,6 +138,10 @@ class EmbeddingCache:
         works meanwhile. The number of texts started (0 in process, where nothing runs in the
         background, or for an encoder that cannot be sent). Longest passes first: the slowest
         tasks do not end up alone at the end."""
+        with self._lock:
+            return self._prefetch(encoder, texts, executor)
+
+    def _prefetch(self, encoder, texts: Sequence[str], executor) -> int:
         executor = executor or self.executor or _AMBIENT["executor"]
         if executor is None or executor.name == "local" or not hasattr(encoder, "worker_task"):
             return 0

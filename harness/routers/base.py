@@ -32,6 +32,9 @@ class Router(Protocol):
     # A fused router's halves, by kind ("dense", "lexical"): their scores at its last `score`
     # call, one column per skill; empty for a router of one kind.
     parts: Mapping[str, np.ndarray] = MappingProxyType({})
+    # may blocks of prompts be scored on several threads at once? (`score` keeps no state between
+    # calls but per thread; the built-in routers say yes)
+    thread_safe: bool = False
 
     def read_texts(self, docs: Sequence[str]) -> Sequence[str]:
         """The skills' texts that `fit(docs)` fits on: `docs` itself, unless the router reads

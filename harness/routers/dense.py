@@ -13,6 +13,7 @@ class DenseRouter(Router):
     name = "dense"
     kind = "dense"
     needs_encoder = True
+    thread_safe = True
 
     def __init__(self, ctx, split: bool = True):
         self.ctx, self.split = ctx, split

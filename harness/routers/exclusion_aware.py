@@ -80,6 +80,10 @@ class ExclusionAware(Router):
         return self.inner.needs_encoder
 
     @property
+    def thread_safe(self) -> bool:
+        return getattr(self.inner, "thread_safe", False) and (self.probe is None or getattr(self.probe, "thread_safe", False))
+
+    @property
     def parts(self) -> Mapping[str, np.ndarray]:
         return self.inner.parts
 

@@ -7,7 +7,8 @@ Other fusions and normalisations are in `harness.routers.fusion`, chosen there b
 
 from __future__ import annotations
 
-from typing import Sequence
+import threading
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -24,11 +25,17 @@ class HybridRouter(Router):
     name = "hybrid"
     kind = "fused"
     needs_encoder = True
+    thread_safe = True
 
     def __init__(self, ctx):
         self.lexical = BM25Router(k1=1.5, b=0.9, ngram_max=2)
         self.dense = DenseRouter(ctx)
-        self.parts: dict[str, np.ndarray] = {}
+        self._last = threading.local()  # blocks are scored on several threads (`thread_safe`)
+
+    @property
+    def parts(self) -> Mapping[str, np.ndarray]:
+        """The halves of the last block this thread scored."""
+        return getattr(self._last, "parts", {})
 
     def config(self) -> dict:
         return {"lexical": "bm25", "lexical_config": self.lexical.config(), "method": "linear",
@@ -49,5 +56,5 @@ class HybridRouter(Router):
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
         lex, den = self.lexical.score(queries), self.dense.score(queries)
-        self.parts = {"dense": den, "lexical": lex}
+        self._last.parts = {"dense": den, "lexical": lex}
         return linear([den, lex], [WEIGHT, 1 - WEIGHT], NORM)

@@ -13,6 +13,7 @@ from harness.routers.base import Router
 class TfidfRouter(Router):
     name = "tfidf"
     kind = "lexical"
+    thread_safe = True
 
     def __init__(self, ngram_max: int = 2, sublinear_tf: bool = True, stop_words: str | None = "english"):
         self.ngram_max, self.sublinear_tf, self.stop_words = ngram_max, sublinear_tf, stop_words
@@ -39,6 +40,7 @@ class BM25Router(Router):
 
     name = "bm25"
     kind = "lexical"
+    thread_safe = True
 
     def __init__(self, k1: float = 1.2, b: float = 0.75, stop_words: str | None = "english", ngram_max: int = 1):
         from harness.base.postings import Postings

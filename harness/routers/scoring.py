@@ -3,6 +3,7 @@ as options) and the external command router (with repeats)."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import Counter
@@ -16,6 +17,9 @@ from harness.routers import ROUTERS, rank
 from harness.routers.base import block_rows
 
 COMMAND_PREFIX = "command:"
+# threads that score blocks of prompts at once (a router that says it is `thread_safe`): numpy's products,
+# partitions and casts release the GIL, so a second core takes about half the work
+SCORING_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 TOP_K = 10
 ROUTER_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
@@ -48,15 +52,20 @@ class Scoring:
         idx, top, confidence, sigs = [], [], [], []
         from harness.routers.abstain_signals import score_signal
         step = block_rows(len(self.names))
-        for start in range(0, len(queries), step):
+
+        def one(start: int):
             block = queries[start:start + step]
             scores = router.score(block)
             i, t = rank(scores, self.tiebreak, TOP_K)
+            return i, t, np.round(score_signal(router, scores), 6), None if signals is None else signals(scores, block)
+
+        threads = SCORING_THREADS if getattr(router, "thread_safe", False) else 1
+        for i, t, c, sig in in_order(one, range(0, len(queries), step), threads):
             idx.append(i)
             top.append(t)
-            confidence.append(np.round(score_signal(router, scores), 6))
-            if signals is not None:
-                sigs.append(signals(scores, block))
+            confidence.append(c)
+            if sig is not None:
+                sigs.append(sig)
         k = min(TOP_K, len(self.names))
         idx = np.vstack(idx)[:n] if idx else np.zeros((0, k), dtype=np.int64)
         top = np.vstack(top)[:n] if top else np.zeros((0, k))
@@ -107,6 +116,27 @@ class Scoring:
         ab = Abstainer.calibrate(spec, cal_sig, cal_in)
         decisions = ab.decision(sig.take(slice(0, n)))
         return decisions < ab.threshold, decisions, ab.describe(cal_sig, cal_in)
+
+
+def in_order(fn, items, threads: int):
+    """fn(x) for x in items, yielded in input order, computed on `threads` threads with at most
+    threads + 1 results waiting (a block of scores is tens of MB)."""
+    if threads <= 1:
+        yield from map(fn, items)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+    items = iter(items)
+    with ThreadPoolExecutor(threads) as pool:
+        window = deque(pool.submit(fn, x) for _, x in zip(range(threads + 1), items))
+        try:
+            while window:
+                out = window.popleft().result()
+                window.extend(pool.submit(fn, x) for _, x in zip(range(1), items))
+                yield out
+        finally:
+            for f in window:
+                f.cancel()
 
 
 def needs_encoder(routers: Sequence[str], ctx=None) -> bool:
