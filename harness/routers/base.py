@@ -126,55 +126,58 @@ class Registry:
         return self._items[name]
 
 
-def rank(scores: np.ndarray, tiebreak: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+def tiebreak_order(tiebreak: Sequence[str]) -> np.ndarray:
+    """The columns in tiebreak order (what `rank` breaks equal scores by): computed once per run
+    and passed to every block's `rank`, not sorted again per block."""
+    return np.array(sorted(range(len(tiebreak)), key=lambda i: tiebreak[i]), dtype=np.int64)
+
+
+def rank(scores: np.ndarray, tiebreak: Sequence[str], k: int, order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top-k skill indices per prompt and their scores rounded to 6 decimals. Equal scores
     break by `tiebreak` (the text the router read, then the name), so neither the order of
     skills in the input nor, for a router that reads descriptions only, their names matter.
+    `order`: `tiebreak_order(tiebreak)`, when the caller has it.
 
-    Linear in the skills per row, vectorised over the rows: each row's k-th largest score is
-    found by a partition; only the columns that can round to it or above (within 2e-6 of it:
-    rounding keeps order) are then sorted exactly, by rounded score and tiebreak. Rows where
-    very many columns are that close (a lexical router's rows of zeros) take `_rank_ties`."""
+    Linear in the skills per row, vectorised over the rows: one partition per row puts its k-th
+    and its (CANDIDATES+1)-th largest scores in place; when the latter is more than 2e-6 below the
+    former, every column that can round to the k-th score or above (rounding keeps order) is among
+    the CANDIDATES largest, and only those are sorted exactly, by rounded score and tiebreak.
+    Rows where very many columns are that close (a lexical router's rows of zeros) take
+    `_rank_row`, one at a time."""
     s = np.asarray(scores)
     n, m = s.shape[0], len(tiebreak)
     k = min(k, m)
-    order = np.array(sorted(range(m), key=lambda i: tiebreak[i]), dtype=np.int64)
+    order = tiebreak_order(tiebreak) if order is None else order
     if n == 0 or k == 0:
         return np.zeros((n, k), dtype=np.int64), np.zeros((n, k))
     if np.isnan(s.max(axis=1)).any():
         raise ValueError("a router gave a NaN score")
     key = np.empty(m, dtype=np.int64)
     key[order] = np.arange(m)  # each column's place in tiebreak order
-    if m <= 4 * k + 16:
+    if m <= max(4 * k + 16, CANDIDATES + 1):
         return _rank_ties(s, order, k)
     # the k-th largest as the k-th smallest of the negated scores: introselect from the low end stays
     # linear on rows of many equal values (from the high end it does not: 1.7 s for 838 rows of zeros)
     low = np.negative(s)
-    low.partition(k - 1, axis=1)  # in place: one copy of the block, not two
-    kth = -low[:, k - 1].astype(np.float64)
+    part = np.argpartition(low, (k - 1, CANDIDATES), axis=1)[:, :CANDIDATES + 1]
     del low
-    cand = s >= (kth - 2e-6)[:, None]
-    counts = cand.sum(axis=1)
-    few = counts <= CANDIDATES
+    best_vals = np.take_along_axis(s, part, axis=1).astype(np.float64)  # the CANDIDATES+1 largest, kth and last in place
+    kth = best_vals[:, k - 1]
+    few = best_vals[:, CANDIDATES] < kth - 2e-6
     idx = np.empty((n, k), dtype=np.int64)
     top = np.empty((n, k))
     if few.any():
         rows = np.flatnonzero(few)
-        r, c = np.nonzero(cand[rows])
-        width = int(counts[rows].max())
-        starts = np.concatenate(([0], np.cumsum(counts[rows])[:-1]))
-        pos = np.arange(len(r)) - starts[r]
-        vals = np.full((len(rows), width), -np.inf)
-        keys = np.full((len(rows), width), m, dtype=np.int64)
-        cols = np.zeros((len(rows), width), dtype=np.int64)
-        vals[r, pos] = np.round(s[rows[r], c].astype(np.float64), SCORE_DECIMALS)
-        keys[r, pos] = key[c]
-        cols[r, pos] = c
+        cols = part[rows, :CANDIDATES]
+        raw = best_vals[rows, :CANDIDATES]
+        near = raw >= (kth[rows] - 2e-6)[:, None]
+        vals = np.where(near, np.round(raw, SCORE_DECIMALS), -np.inf)
+        keys = np.where(near, key[cols], m)
         best = np.lexsort((keys, -vals), axis=-1)[:, :k]
         idx[rows] = np.take_along_axis(cols, best, axis=1)
         top[rows] = np.take_along_axis(vals, best, axis=1)
     for i in np.flatnonzero(~few):  # many columns near the k-th score: one row at a time, still linear
-        idx[i], top[i] = _rank_row(s[i], np.flatnonzero(cand[i]), key, k, kth[i])
+        idx[i], top[i] = _rank_row(s[i], np.flatnonzero(s[i] >= kth[i] - 2e-6), key, k, kth[i])
     return idx, top
 
 

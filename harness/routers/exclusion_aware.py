@@ -108,8 +108,10 @@ class ExclusionAware(Router):
             self.probe.prefetch(list(self.plan.positive_docs) + list(self.plan.items), queries)
 
     def score(self, queries: Sequence[str]) -> np.ndarray:
-        scores = np.array(self.inner.score(queries), dtype=np.float64)
-        if self.mode == "reroute" and self.plan.items:
+        rerouting = self.mode == "reroute" and bool(self.plan.items)
+        # float64 as every router's scores read downstream; a copy only when the moves below write to it
+        scores = np.array(self.inner.score(queries), dtype=np.float64, copy=True if rerouting else None)
+        if rerouting:
             n = len(self.plan.positive_docs)
             full = np.asarray(self.probe.score(queries), dtype=np.float64)
             reroute(scores, full[:, n:], self.plan, self.gate, self.floor, own=full[:, :n])

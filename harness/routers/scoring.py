@@ -14,7 +14,7 @@ import numpy as np
 from harness.base.errors import HarnessError
 from harness.results.outcome import Outcome, from_trials
 from harness.routers import ROUTERS, rank
-from harness.routers.base import block_rows
+from harness.routers.base import block_rows, tiebreak_order
 
 COMMAND_PREFIX = "command:"
 # threads that score blocks of prompts at once (a router that says it is `thread_safe`): numpy's products,
@@ -33,6 +33,7 @@ class Scoring:
         self.cfg, self.library, self.docs, self.ctx, self.cal = cfg, library, docs, ctx, calibration or []
         self.names = library.names
         self.tiebreak = [f"{d}\0{n}" for d, n in zip(docs, self.names)]
+        self.order = tiebreak_order(self.tiebreak)
         self.plan = ExclusionPlan.build(self.names, descriptions, cfg.fields) if (
             cfg.exclusions != "off" or cfg.abstain is not None) else None
 
@@ -56,7 +57,7 @@ class Scoring:
         def one(start: int):
             block = queries[start:start + step]
             scores = router.score(block)
-            i, t = rank(scores, self.tiebreak, TOP_K)
+            i, t = rank(scores, self.tiebreak, TOP_K, self.order)
             return i, t, np.round(score_signal(router, scores), 6), None if signals is None else signals(scores, block)
 
         threads = SCORING_THREADS if getattr(router, "thread_safe", False) else 1
