@@ -105,7 +105,8 @@ def check_run_outputs(rc: int, out: str, err: str, case: dict) -> Path:
     return folder
 
 
-RUN_GRID = pairwise({**FIDELITY, "command": ["run", "graph"], "graph": [True, False], "html": [False, True]})
+RUN_GRID = pairwise({**FIDELITY, "command": ["run", "graph"], "graph": [True, False], "html": [False, True],
+                     "executor": [None, "local?workers=2&threads=1"]})
 
 
 @pytest.mark.parametrize("case", RUN_GRID, ids=[f"run{k}" for k in range(len(RUN_GRID))])
@@ -114,6 +115,12 @@ def test_run_and_graph(case, world, cache_dir, tmp_path, capsys):
     if case["command"] == "run":
         argv += [] if case["graph"] else ["--no-graph"]
         argv += ["--html", str(tmp_path / "r.html")] if case["html"] else []
+    if case["executor"]:
+        argv += ["--executor", case["executor"]]
+        if case["routers"] in ("bm25", "agent"):  # no router reads embeddings: the option would change nothing
+            rc, _, err = invoke(capsys, argv)
+            assert rc == 2 and f"--executor {case['executor']}: encodes texts for the routers" in err, err
+            return
     rc, out, err = invoke(capsys, argv)
     folder = check_run_outputs(rc, out, err, case)
     graph = case["command"] == "graph" or case["graph"]

@@ -60,9 +60,11 @@ def test_rank_of_random_scores_on_a_large_catalog():
 
 
 def test_block_rows_bounds_the_cells_of_a_block():
-    assert block_rows(107) * 107 <= (1 << 23) < (block_rows(107) + 1) * 107
-    assert block_rows(10_000) == (1 << 23) // 10_000
-    assert block_rows(10 ** 9) == 64 and block_rows(0) == 1 << 23
+    cells = 3 << 20  # 3,145,728: 24 MB of float64
+    assert block_rows(107) == 29_184 == 114 * 256 and block_rows(107) * 107 <= cells < (block_rows(107) + 256) * 107
+    assert block_rows(10_000) == 256  # 314 rows fit; products are 256 rows
+    assert block_rows(12_288) == 256 and block_rows(12_289) == 255  # fewer than 256 fit: as many as fit
+    assert block_rows(10 ** 9) == 64 and block_rows(0) == cells
 
 
 def _route(tmp, name, bundle, cache_dir, *extra):
