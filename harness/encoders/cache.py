@@ -158,6 +158,9 @@ class EmbeddingCache:
         todo = [t for t in todo if keys[t] not in stored]
         if not todo:
             return 0
+        # one small task per worker first: the workers start and load the model while this process
+        # cuts the texts into passes (tokenising them all), not after
+        executor.submit(encoder.worker_task(), [["warm up"]] * executor.workers)
         parts = chunks(encoder, todo, max(64, min(CHUNK, -(-len(todo) // (4 * executor.workers)))))[::-1]
         batch = executor.submit(encoder.worker_task(), [[todo[i] for i in p] for p in parts])
         entry = (batch, [[keys[todo[i]] for i in p] for p in parts], len(todo))
