@@ -269,3 +269,18 @@ def test_a_pool_map_keeps_order_and_a_task_error_is_the_task_s(tmp_path):
 
 def _divide_by_zero(x):
     return x / 0
+
+
+def _die(x):
+    import os
+    os._exit(3)
+
+
+def test_a_pool_whose_worker_dies_is_one_line_naming_the_executor():
+    pool = from_spec(POOL)
+    try:
+        with pytest.raises(HarnessError, match=r"^--executor local\?workers=2&threads=1: a worker process died"):
+            pool.map(_die, [1, 2])
+        assert pool.map(len, ["abc"]) == [3]  # a new pool starts at the next use
+    finally:
+        pool.close()
