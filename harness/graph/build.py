@@ -98,8 +98,8 @@ def _default(res: Results) -> tuple[list[str], str]:
 
 def collisions_and_orphans(result, library, th: Thresholds = Thresholds(), prompts: dict[str, str] | None = None,
                            encoder=None, cache=None, similar: dict | None = None,
-                           excl: list[dict] | None = None) -> tuple[list, list]:
-    """The graph's findings without its edges (all `check` needs)."""
+                           excl: list[dict] | None = None, stats: dict | None = None) -> tuple[list, list]:
+    """The graph's findings without its edges (all `check` needs); `stats`: the records' pair_stats."""
     res, records, names = result.results, result.records, library.names
     routers, default = _default(res)
     if similar is None:  # the near-duplicate pairs (graph.similar.neighbours)
@@ -112,7 +112,7 @@ def collisions_and_orphans(result, library, th: Thresholds = Thresholds(), promp
         excludes.setdefault((e["source"], e["target"]), []).append(e["clause"])
     mode = res.fidelity.get("exclusions", "off")
     collisions = find_collisions(records, routers, default, prompts or {}, term_index(library, mode), excludes, th,
-                                 similar, mode)
+                                 similar, mode, stats)
     return collisions, find_orphans(records, names, default)
 
 
@@ -127,20 +127,21 @@ def build_graph(result, library, k: int = SIMILAR_K, th: Thresholds = Thresholds
     near, similar = neighbours(rows, names, k, floor, th.duplicate)
     edges = [{"source": names[i], "target": names[j], "type": "similar", "weight": round(v, 4), "how": how}
              for i, j, v in near]
+    stats = pair_stats(records, th.near_margin)  # once, not once per router and again for the collisions
     for r in routers:
         sup = support(records, r)
         for pair in res.confusion.get(r, []):
             n = sup.get(pair["expected"], 0)
             edges.append({"source": pair["expected"], "target": pair["selected"], "type": "confused", "router": r,
                           "weight": round(pair["count"] / n, 4) if n else 0.0, "count": pair["count"]})
-        for (a, b), st in sorted(pair_stats(records, th.near_margin).get(r, {}).items()):
+        for (a, b), st in sorted(stats.get(r, {}).items()):
             if st.near_miss:
                 edges.append({"source": a, "target": b, "type": "near-miss", "router": r, "count": len(st.near_miss),
                               "weight": round(len(st.near_miss) / max(sup.get(a, 0), 1), 4)})
     edges += [{"source": a, "target": b, "type": "references", "weight": 1.0} for a, b in references(library)]
     excl = exclusion_edges(library, term_index(library))
     edges += excl
-    collisions, orphans = collisions_and_orphans(result, library, th, prompts, similar=similar, excl=excl)
+    collisions, orphans = collisions_and_orphans(result, library, th, prompts, similar=similar, excl=excl, stats=stats)
     from harness.graph.why import explain_evidence
     explain_evidence(collisions, library, res, encoder, cache)
     per_skill = res.per_skill.get(default, {})

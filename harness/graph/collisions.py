@@ -10,11 +10,13 @@ from harness.results.schema import Record
 
 def find_collisions(records: list[Record], routers: list[str], default: str, prompts: dict[str, str],
                     terms, excludes: dict[tuple[str, str], list[str]], th: Thresholds = Thresholds(),
-                    similar: dict[tuple[str, str], float] | None = None, exclusions: str = "off") -> list[dict]:
+                    similar: dict[tuple[str, str], float] | None = None, exclusions: str = "off",
+                    stats: dict | None = None) -> list[dict]:
     """Pairs flagged by routing (steals, near misses) or by near-identical descriptions.
     `similar` maps (A, B), A before B by name, to their description similarity; `terms` indexes
-    the texts the routers read; `exclusions` is how they read exclusion clauses (the fix differs)."""
-    stats = pair_stats(records, th.near_margin)
+    the texts the routers read; `exclusions` is how they read exclusion clauses (the fix differs);
+    `stats`: `pair_stats(records, th.near_margin)` when the caller has it."""
+    stats = pair_stats(records, th.near_margin) if stats is None else stats
     supports = {r: support(records, r) for r in routers}
     # a skill of another library (run --also-installed) is not indexed here: its steals are results.json's cross_library
     known = getattr(terms, "pos", None)  # the indexed names (None: take every pair)
