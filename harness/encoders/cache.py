@@ -71,7 +71,7 @@ class EmbeddingCache:
         self.executor, self.progress = executor, progress  # None: the command's (`encoding`)
         self.hits = 0
         self.misses = 0
-        self.encode_s = 0.0  # seconds spent encoding the misses (timings.json)
+        self.encode_s = 0.0  # seconds spent encoding the misses (timings.json; a prefetched batch: from sending it)
         self._db = None
         self._mem: dict[str, np.ndarray] = {}  # vectors this process has read or made (check routes twice)
         self._lock = threading.RLock()  # blocks of prompts are scored on several threads
@@ -163,7 +163,7 @@ class EmbeddingCache:
         executor.submit(encoder.worker_task(), [["warm up"]] * executor.workers)
         parts = chunks(encoder, todo, max(64, min(CHUNK, -(-len(todo) // (4 * executor.workers)))))[::-1]
         batch = executor.submit(encoder.worker_task(), [[todo[i] for i in p] for p in parts])
-        entry = (batch, [[keys[todo[i]] for i in p] for p in parts], len(todo))
+        entry = (batch, [[keys[todo[i]] for i in p] for p in parts], len(todo), time.perf_counter())
         for t in todo:
             self._pending[keys[t]] = entry
         return len(todo)
@@ -172,14 +172,13 @@ class EmbeddingCache:
         """Wait for the prefetched batches that hold the keys `wanted`; every vector they made is
         cached (database and memory) and those wanted go into `found`."""
         batches = {id(self._pending[k][0]): self._pending[k] for k in sorted(wanted)}
-        for batch, part_keys, total in batches.values():
+        for batch, part_keys, total, sent in batches.values():
             ends = np.cumsum([len(p) for p in part_keys]).tolist()
             done = None if progress is None else (lambda n: progress(ends[n - 1], total))
             if progress is not None:
                 progress(0, total)
-            started = time.perf_counter()
             results = batch.wait(done)
-            self.encode_s += time.perf_counter() - started
+            self.encode_s += time.perf_counter() - sent  # from sending the texts: the routers that ran meanwhile overlap it
             made = {k: np.asarray(v, dtype=np.float32) for keys, vecs in zip(part_keys, results) for k, v in zip(keys, vecs)}
             with self._conn() as db:
                 db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
