@@ -76,6 +76,7 @@ class EmbeddingCache:
         self._mem: dict[str, np.ndarray] = {}  # vectors this process has read or made (check routes twice)
         self._lock = threading.RLock()  # blocks of prompts are scored on several threads
         self._pending: dict[str, tuple] = {}  # key -> (batch, its texts' keys per task): started by `prefetch`
+        self._warm = None  # prefetch's warm-up tasks
 
     def _conn(self):
         if self._db is None:
@@ -160,7 +161,8 @@ class EmbeddingCache:
             return 0
         # one small task per worker first: the workers start and load the model while this process
         # cuts the texts into passes (tokenising them all), not after
-        executor.submit(encoder.worker_task(), [["warm up"]] * executor.workers)
+        # (kept: Dask drops a task whose future nobody holds)
+        self._warm = executor.submit(encoder.worker_task(), [["warm up"]] * executor.workers)
         parts = chunks(encoder, todo, max(64, min(CHUNK, -(-len(todo) // (4 * executor.workers)))))[::-1]
         batch = executor.submit(encoder.worker_task(), [[todo[i] for i in p] for p in parts])
         entry = (batch, [[keys[todo[i]] for i in p] for p in parts], len(todo), time.perf_counter())
