@@ -229,7 +229,8 @@ def _connect(spec: Spec):
             warnings.simplefilter("ignore")
             # no dashboard, and the scheduler's HTTP routes on a free port (the default 8787 may be taken)
             import dask
-            threads = {var: spec.threads for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+            from harness.base.pool import THREAD_VARS
+            threads = {var: spec.threads for var in THREAD_VARS}
             with dask.config.set({**WORKER_CONFIG, "distributed.nanny.pre-spawn-environ": threads}):
                 cluster = distributed.LocalCluster(n_workers=spec.workers, threads_per_worker=spec.threads,
                                                    processes=True, dashboard_address=None,

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 from harness.base.errors import HarnessError
 
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # a worker's compute threads (Dask's too)
 
 
 def _start_worker(threads: int) -> None:

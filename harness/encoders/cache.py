@@ -102,13 +102,7 @@ class EmbeddingCache:
         unique = sorted(set(texts))
         keys = {t: self.key(encoder.sha256, encoder.max_tokens, t) for t in unique}
         found = {k: self._mem[k] for k in keys.values() if k in self._mem}
-        db = self._conn()
-        klist = [k for k in keys.values() if k not in found]
-        for i in range(0, len(klist), 500):
-            chunk = klist[i:i + 500]
-            rows = db.execute(f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-            for k, blob in rows:
-                found[k] = np.frombuffer(blob, dtype=np.float32)
+        found.update(self._stored([k for k in keys.values() if k not in found]))
         missing = [t for t in unique if keys[t] not in found]
         self.hits += len(unique) - len(missing)
         if self._pending and missing:  # started by `prefetch`: waited for here, counted as misses there
@@ -123,7 +117,7 @@ class EmbeddingCache:
                                 progress or self.progress or _AMBIENT["progress"])
             self.encode_s += time.perf_counter() - started
             if keep:
-                with db:
+                with self._conn() as db:
                     db.executemany("INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
                                    [(keys[t], v.astype(np.float32).tobytes()) for t, v in zip(missing, vecs)])
             for t, v in zip(missing, vecs):
@@ -132,6 +126,15 @@ class EmbeddingCache:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([found[keys[t]] for t in texts])
+
+    def _stored(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """The vectors of `keys` the database holds."""
+        db, out = self._conn(), {}
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            for k, blob in db.execute(f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk):
+                out[k] = np.frombuffer(blob, dtype=np.float32)
+        return out
 
     def prefetch(self, encoder, texts: Sequence[str], executor=None) -> int:
         """Start encoding the texts not cached on the executor's workers (else the cache's, else the
@@ -151,12 +154,8 @@ class EmbeddingCache:
         unique = sorted(set(texts))
         keys = {t: self.key(encoder.sha256, encoder.max_tokens, t) for t in unique}
         todo = [t for t in unique if keys[t] not in self._mem and keys[t] not in self._pending]
-        stored = set()
-        db = self._conn()
-        for i in range(0, len(todo), 500):
-            chunk = [keys[t] for t in todo[i:i + 500]]
-            stored.update(k for (k,) in db.execute(f"SELECT key FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk))
-        todo = [t for t in todo if keys[t] not in stored]
+        self._mem.update(self._stored([keys[t] for t in todo]))  # read now, so `embed` finds them in memory
+        todo = [t for t in todo if keys[t] not in self._mem]
         if not todo:
             return 0
         # one small task per worker first: the workers start and load the model while this process

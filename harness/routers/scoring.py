@@ -127,13 +127,14 @@ def in_order(fn, items, threads: int):
         return
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
+    from itertools import islice
     items = iter(items)
     with ThreadPoolExecutor(threads) as pool:
-        window = deque(pool.submit(fn, x) for _, x in zip(range(threads + 1), items))
+        window = deque(pool.submit(fn, x) for x in islice(items, threads + 1))
         try:
             while window:
                 out = window.popleft().result()
-                window.extend(pool.submit(fn, x) for _, x in zip(range(1), items))
+                window.extend(pool.submit(fn, x) for x in islice(items, 1))
                 yield out
         finally:
             for f in window:
