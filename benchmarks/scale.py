@@ -10,7 +10,8 @@ Per size: `synth-library --n S --prompts P --eval-out` writes a library from Met
 descriptions (199 tools plus `<name>-vK` variants) and P prompts from its queries into a
 scratch folder (timed apart, not counted); then `python -m harness run --library LIB
 --eval-set EVAL --cache-dir EMPTY --out OUT` (all four built-in routers, graph on, cold
-cache) runs as a child process, whose wall time and peak RSS (os.wait4: the child's
+cache; the machine's cache, XDG_CACHE_HOME, empty too, so hashing the weights and exporting the
+model for ONNX Runtime are counted) runs as a child process, whose wall time and peak RSS (os.wait4: the child's
 ru_maxrss, KiB on Linux) are measured, and whose own timings are read from OUT/timings.json.
 The prompts expect only their original tool's skill: at thousands of skills top-1 is low by
 construction; this measures cost, not accuracy.
@@ -146,12 +147,16 @@ def one_size(skills: int, prompts: int, root: Path, args, env: dict) -> dict:
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     cache.mkdir()  # empty: a cold run
+    machine = here / "machine-cache"  # the machine's cache empty too: the weights hashed, the model exported, counted
+    shutil.rmtree(machine, ignore_errors=True)
+    machine.mkdir()
     run = [sys.executable, "-m", "harness", "run", "--library", str(lib), "--eval-set", str(evl),
            "--cache-dir", str(cache), "--out", str(out)]
     if args.executor:
         run += ["--executor", args.executor]
-    rc, wall, rss_kib, stages, tree_kib = child(run, env, here / "run.log")
+    rc, wall, rss_kib, stages, tree_kib = child(run, env | {"XDG_CACHE_HOME": str(machine)}, here / "run.log")
     shutil.rmtree(cache, ignore_errors=True)  # hundreds of MB at 10k; never reused (cold)
+    shutil.rmtree(machine, ignore_errors=True)
     row |= {"rc": rc, "wall_s": wall, "rss_gib": rss_kib / (1 << 20), "tree_gib": tree_kib / (1 << 20), "stages": stages}
     if rc != 0:
         row["error"] = f"run exited {rc}: {last_line(here / 'run.log')}"

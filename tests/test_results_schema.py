@@ -197,3 +197,29 @@ def test_record_dict_round_trip():
     assert Record.from_dict(rec.to_dict()) == rec
     assert list(rec.to_dict())[-7:] == ["trials", "answered", "errors", "pass_rate", "pass_rate_ci", "selections", "flaky"]
     validate(read_results(V1).to_dict(), [rec.to_dict()])
+
+
+def test_parquet_columns_hold_what_the_record_dicts_hold():
+    """The parquet writer reads columns off the records (issue 22: no dict per record at 400,000
+    records); each column equals the one built from `Record.to_dict`, for records with and without
+    repeats and `not`."""
+    from harness.results.io import _parquet_columns
+    repeats = {"trials": [{"selected": "a", "cached": False}], "answered": 1, "errors": 0, "pass_rate": 1.0,
+               "pass_rate_ci": [0.2, 1.0], "selections": {"a": 1}, "flaky": False}
+    rows = [Record("p1", "command", "direct", "dev", ["a", "b"], ["c"], True, "a", True, False, 0.5, False, 0.9, None,
+                   [["a", 0.9], ["b", 0.4]], [], repeats),
+            Record("p2", "bm25", "negative", "test", [], [], False, None, None, None, None, True, None, "boom", [],
+                   ["x", "y"], None)]
+    cols = [(n, None) for n in ("id", "router", "kind", "split", "expected", "acceptable", "in_scope", "selected",
+                                "correct", "acceptable_hit", "margin", "abstained", "confidence", "error", "top", "not",
+                                "trials", "answered", "errors", "pass_rate", "pass_rate_ci", "selections", "flaky")]
+    nested = {"top", "trials", "selections", "pass_rate_ci", "not"}
+    dicts = [r.to_dict() for r in rows]
+    for name, _ in cols:
+        if name in ("expected", "acceptable"):
+            want = ["|".join(d[name]) for d in dicts]
+        elif name in nested:
+            want = [json.dumps(d[name]) if name in d else None for d in dicts]
+        else:
+            want = [d.get(name) for d in dicts]
+        assert _parquet_columns(rows, cols)[name] == want, name

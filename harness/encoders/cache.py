@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-CACHE_FILE = "embeddings-v3.sqlite"
+CACHE_FILE = "embeddings-v4.sqlite"  # v4: the default model on ONNX Runtime
 CHUNK = 512  # texts per encoding task (at most one batch more)
 # The command's encoding settings (`encoding`), read by every cache the run's routers make:
 # process-wide, not per thread, since one command runs per process.

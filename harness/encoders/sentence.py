@@ -149,6 +149,10 @@ class SentenceTransformerEncoder(Tokens):
             self.id = os.path.normpath(model)
             self.sha256 = weights_sha256(self.folder, default_cache_dir())
         self.model_arg = model  # what a worker process loads the same model from (worker_task)
+        # the default model runs on ONNX Runtime (encoders/onnx_bert.py: ~1.3x torch on CPU); another
+        # folder on sentence-transformers, whose modules (pooling, dense layers) it may have its own of
+        self.runtime = "onnxruntime" if model is None else "torch"
+        self._onnx = None
         self.batch_size = batch_size
         self.max_tokens = self._read_max_tokens()
         self._model = None
@@ -183,11 +187,19 @@ class SentenceTransformerEncoder(Tokens):
             return np.zeros((0, 0), dtype=np.float32)
         out: list[np.ndarray | None] = [None] * len(texts)
         for part, rows in self.passes(texts):
-            vecs = self.model.encode(rows, batch_size=len(rows), normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
-            for i, v in zip(part, vecs):
+            for i, v in zip(part, self._forward(rows)):
                 out[i] = np.asarray(v, dtype=np.float32)
         return np.vstack(out)
+
+    def _forward(self, rows: list[str]) -> np.ndarray:
+        """One forward pass: unit vectors of `rows`."""
+        if getattr(self, "runtime", "torch") == "onnxruntime":
+            if self._onnx is None:
+                from harness.encoders.onnx_bert import OnnxBert
+                self._onnx = OnnxBert(self.folder, self.sha256, self.max_tokens, default_cache_dir())
+            return self._onnx.embed(rows)
+        return self.model.encode(rows, batch_size=len(rows), normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
 
     def passes(self, texts: Sequence[str]) -> Iterator[tuple[list[int], list[str]]]:
         """The forward passes `encode` makes, in its order: (the indices of the texts in the pass,
@@ -214,9 +226,13 @@ class SentenceTransformerEncoder(Tokens):
 
     def worker_task(self):
         """`encode` as a picklable function of the texts, for an executor's worker processes:
-        each loads this model once (by folder, checked against these weights) and encodes there."""
+        each loads this model once (by folder, checked against these weights and runtime) and encodes
+        there. The default model's graph is exported here first, so workers on this machine share it."""
         model = None if self.model_arg is None else str(self.folder.resolve())
-        return partial(encode_on_worker, model, self.sha256, self.batch_size)
+        if self.runtime == "onnxruntime":
+            from harness.encoders.onnx_bert import exported
+            exported(self.folder, self.sha256, default_cache_dir())
+        return partial(encode_on_worker, model, self.sha256, self.batch_size, self.runtime)
 
 
 @lru_cache(maxsize=4)
@@ -224,11 +240,15 @@ def _worker_encoder(model: str | None, batch_size: int) -> SentenceTransformerEn
     return SentenceTransformerEncoder(model, batch_size)
 
 
-def encode_on_worker(model: str | None, sha256: str, batch_size: int, texts: Sequence[str]) -> np.ndarray:
+def encode_on_worker(model: str | None, sha256: str, batch_size: int, runtime: str, texts: Sequence[str]) -> np.ndarray:
     """Run on an executor's worker: the embeddings of `texts` by the model (loaded once per process);
-    a worker whose copy of the model has other weights refuses (its vectors would be cached as ours)."""
+    a worker whose copy of the model has other weights, or runs it on another runtime, refuses (its
+    vectors would be cached as ours)."""
     encoder = _worker_encoder(model, batch_size)
     if encoder.sha256 != sha256:
         raise HarnessError(f"--executor: a worker's model {encoder.folder} has weights sha256 {encoder.sha256[:12]}…, "
                            f"not this run's {sha256[:12]}…: install the same model on the workers")
+    if encoder.runtime != runtime:
+        raise HarnessError(f"--executor: a worker runs the model on {encoder.runtime}, this run on {runtime}: "
+                           "install the same skill-harness version on the workers")
     return encoder.encode(texts)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.base.errors import HarnessError
-from harness.results.schema import Record, Results
+from harness.results.schema import REPEAT_KEYS, Record, Results
 
 RESULTS, PER_PROMPT, PARQUET = "results.json", "per_prompt.csv", "per_prompt.parquet"
 # set (the test suite does) to check every results.json and record against the JSON Schema before it is written
@@ -81,20 +81,30 @@ def write_parquet(records: Sequence[Record], path: Path) -> bool:
         columns += [("trials", text), ("answered", pa.int64()), ("errors", pa.int64()), ("pass_rate", real),
                     ("pass_rate_ci", text), ("selections", text), ("flaky", flag)]
     schema = pa.schema(columns)
-    nested = {"top", "trials", "selections", "pass_rate_ci", "not"}
     with pq.ParquetWriter(path, schema) as writer:
         for start in range(0, len(records), PARQUET_ROWS):
-            rows = [r.to_dict() for r in records[start:start + PARQUET_ROWS]]
-            data = {}
-            for name, _ in columns:
-                if name in ("expected", "acceptable"):
-                    data[name] = ["|".join(d[name]) for d in rows]
-                elif name in nested:
-                    data[name] = [json.dumps(d[name]) if name in d else None for d in rows]
-                else:
-                    data[name] = [d.get(name) for d in rows]
-            writer.write_table(pa.table(data, schema=schema))
+            writer.write_table(pa.table(_parquet_columns(records[start:start + PARQUET_ROWS], columns), schema=schema))
     return True
+
+
+def _parquet_columns(rows: Sequence[Record], columns) -> dict[str, list]:
+    """Each column's values, read off the records (what `Record.to_dict` holds: lists as "|"-joined
+    names, nested values as JSON text, `not` and the repeat columns None where a record has none)."""
+    data: dict[str, list] = {}
+    for name, _ in columns:
+        if name in ("expected", "acceptable"):
+            data[name] = ["|".join(getattr(r, name)) for r in rows]
+        elif name == "top":
+            data[name] = [json.dumps(r.top) for r in rows]
+        elif name == "not":
+            data[name] = [json.dumps(list(r.not_)) if r.not_ else None for r in rows]
+        elif name in REPEAT_KEYS:
+            nested = name in ("trials", "selections", "pass_rate_ci")
+            data[name] = [None if r.repeats is None else json.dumps(r.repeats[name]) if nested else r.repeats[name]
+                          for r in rows]
+        else:
+            data[name] = [getattr(r, name) for r in rows]
+    return data
 
 
 def read_json(path: Path, what: str = "a skill-harness results folder"):
