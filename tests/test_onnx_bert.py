@@ -91,3 +91,29 @@ def test_a_worker_on_another_runtime_refuses(encoder):
         encode_on_worker(None, encoder.sha256, encoder.batch_size, "torch", ["hi"])
     assert np.array_equal(encode_on_worker(None, encoder.sha256, encoder.batch_size, "onnxruntime", ["hi"]),
                           encoder.encode(["hi"]))
+
+
+def test_a_failed_export_is_one_line(tmp_path, monkeypatch, encoder):
+    def broken(folder):
+        raise RuntimeError("the exporter\nbroke")
+    monkeypatch.setattr(onnx_bert, "export", broken)
+    with pytest.raises(HarnessError, match=r"exporting the model for onnxruntime failed: the exporter broke$"):
+        OnnxBert(encoder.folder, encoder.sha256, encoder.max_tokens, tmp_path, n_threads=1)
+
+
+def test_onnxruntime_sends_no_telemetry_and_writes_nothing_outside_our_cache(tmp_path, encoder):
+    """ONNX Runtime's Linux wheels phone home unless ORT_DISABLE_TELEMETRY is set at import: a fresh
+    process that encodes leaves nothing in its cache folder but ours (no Microsoft/ device id)."""
+    import os
+    import subprocess
+    import sys
+    code = ("from harness.encoders.sentence import SentenceTransformerEncoder as E; import os; "
+            "E().encode(['hello world']); print(os.environ['ORT_DISABLE_TELEMETRY'])")
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"} | {"XDG_CACHE_HOME": str(tmp_path)}
+    for name in os.listdir(default_cache_dir()):   # the exported graph and the weights' digest, not made again
+        if name in ("onnx", "weights-sha256.json"):
+            (tmp_path / "skill-harness").mkdir(exist_ok=True)
+            os.symlink(default_cache_dir() / name, tmp_path / "skill-harness" / name)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
+    assert sorted(os.listdir(tmp_path)) == ["skill-harness"]

@@ -23,7 +23,10 @@ import numpy as np
 from harness.base.errors import HarnessError
 
 OPSET = 17
-RUNTIME = "onnxruntime"
+# ONNX Runtime's Linux wheels (1.29 on) send usage telemetry (model file names, graph hashes) to
+# Microsoft's collector and keep a device id and an event store under ~/.cache/Microsoft unless
+# this is set when it is imported: this tool makes no network call of its own accord.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 
 def threads() -> int:
@@ -94,12 +97,20 @@ def exported(folder: Path, sha256: str, cache_dir: Path) -> Path | bytes:
     return path
 
 
+def _exported_or_error(folder: Path, sha256: str, cache_dir: Path) -> Path | bytes:
+    try:
+        return exported(folder, sha256, cache_dir)
+    except Exception as err:  # the exporter's failures have no common base class
+        raise HarnessError(f"{folder}: exporting the model for onnxruntime failed: {' '.join(str(err).split())}") from None
+
+
 class OnnxBert:
     """Embeddings of texts of one token length at a time (the sentence encoder's passes)."""
 
     def __init__(self, folder: Path, sha256: str, max_tokens: int, cache_dir: Path, n_threads: int | None = None):
         import onnxruntime as ort
         from tokenizers import Tokenizer
+        ort.disable_telemetry_events()
         self.max_tokens = max_tokens
         self.tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_tokens)  # [CLS], the first max-2 pieces, [SEP]
@@ -108,7 +119,7 @@ class OnnxBert:
         opts.intra_op_num_threads = n_threads or threads()
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        graph = exported(folder, sha256, cache_dir)
+        graph = _exported_or_error(folder, sha256, cache_dir)
         try:
             self.session = ort.InferenceSession(graph if isinstance(graph, bytes) else str(graph), opts,
                                                 providers=["CPUExecutionProvider"])
@@ -117,7 +128,7 @@ class OnnxBert:
                 raise HarnessError(f"onnxruntime cannot load the exported model: {err}") from None
             graph.unlink(missing_ok=True)
             try:
-                self.session = ort.InferenceSession(str(exported(folder, sha256, cache_dir)), opts,
+                self.session = ort.InferenceSession(str(_exported_or_error(folder, sha256, cache_dir)), opts,
                                                     providers=["CPUExecutionProvider"])
             except Exception as again:
                 raise HarnessError(f"{graph}: onnxruntime cannot load the exported model: {again}") from None
