@@ -4,7 +4,9 @@
     python benchmarks/encode_throughput.py [--threads 2] [--clock wall] [--validate 2000] [--save-grid F.json]
     python benchmarks/encode_throughput.py --grid F.json      # the tables again, from saved costs
 
-The sentence encoder runs every forward pass with a fixed shape per token length (rows_for),
+It times sentence-transformers' torch model (what a `--model` folder runs on; the default model
+runs on ONNX Runtime, whose passes `encode_floor.py` times). The sentence encoder runs every
+forward pass with a fixed shape per token length (rows_for),
 topping a length's last batch up with copies, so a text's vector depends on that text alone.
 The cost of a table on a workload is then exact arithmetic over two measured things:
 
