@@ -2,6 +2,8 @@
 within 1e-5, the same bytes at any thread count and in any company, an exported graph made once
 and mended when damaged."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -82,8 +84,21 @@ def test_an_unwritable_cache_exports_to_memory(tmp_path, monkeypatch, encoder):
     blocker.write_text("not a folder")
     monkeypatch.setattr(onnx_bert, "export", lambda folder: b"graph bytes")
     assert exported(encoder.folder, encoder.sha256, blocker) == b"graph bytes"
-    with pytest.raises(HarnessError, match="onnxruntime cannot load the exported model"):
+    with pytest.raises(HarnessError, match="onnxruntime cannot load the exported model") as err:
         OnnxBert(encoder.folder, encoder.sha256, encoder.max_tokens, blocker, n_threads=1)
+    assert "\n" not in str(err.value)
+
+
+def test_a_file_that_stays_unloadable_is_one_line(tmp_path, monkeypatch, encoder):
+    """A damaged file is exported again once; when the new one cannot be loaded either, one line."""
+    (tmp_path / "onnx").mkdir()
+    name = onnx_bert.export_name(encoder.sha256)
+    (tmp_path / "onnx" / name).write_bytes(b"damaged")
+    monkeypatch.setattr(onnx_bert, "export", lambda folder: b"still\ndamaged")
+    with pytest.raises(HarnessError, match=re.escape(f"{name}: onnxruntime cannot load the exported model")) as err:
+        OnnxBert(encoder.folder, encoder.sha256, encoder.max_tokens, tmp_path, n_threads=1)
+    assert "\n" not in str(err.value)
+    assert (tmp_path / "onnx" / name).read_bytes() == b"still\ndamaged"     # exported again, once
 
 
 def test_a_worker_on_another_runtime_refuses(encoder):

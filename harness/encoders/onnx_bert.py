@@ -98,11 +98,19 @@ def exported(folder: Path, sha256: str, cache_dir: Path) -> Path | bytes:
     return path
 
 
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
 def _exported_or_error(folder: Path, sha256: str, cache_dir: Path) -> Path | bytes:
     try:
         return exported(folder, sha256, cache_dir)
     except Exception as err:  # the exporter's failures have no common base class
-        raise HarnessError(f"{folder}: exporting the model for onnxruntime failed: {' '.join(str(err).split())}") from None
+        raise HarnessError(f"{folder}: exporting the model for onnxruntime failed: {_one_line(err)}") from None
+
+
+def _session(ort, graph: Path | bytes, opts):
+    return ort.InferenceSession(graph if isinstance(graph, bytes) else str(graph), opts, providers=["CPUExecutionProvider"])
 
 
 class OnnxBert:
@@ -122,17 +130,17 @@ class OnnxBert:
         opts.log_severity_level = 3
         graph = _exported_or_error(folder, sha256, cache_dir)
         try:
-            self.session = ort.InferenceSession(graph if isinstance(graph, bytes) else str(graph), opts,
-                                                providers=["CPUExecutionProvider"])
+            self.session = _session(ort, graph, opts)
         except Exception as err:  # a damaged file in the cache: export again, once
             if isinstance(graph, bytes):
-                raise HarnessError(f"onnxruntime cannot load the exported model: {err}") from None
+                raise HarnessError(f"onnxruntime cannot load the exported model: {_one_line(err)}") from None
             graph.unlink(missing_ok=True)
             try:
-                self.session = ort.InferenceSession(str(_exported_or_error(folder, sha256, cache_dir)), opts,
-                                                    providers=["CPUExecutionProvider"])
+                self.session = _session(ort, _exported_or_error(folder, sha256, cache_dir), opts)
+            except HarnessError:
+                raise
             except Exception as again:
-                raise HarnessError(f"{graph}: onnxruntime cannot load the exported model: {again}") from None
+                raise HarnessError(f"{graph}: onnxruntime cannot load the exported model: {_one_line(again)}") from None
 
     def embed(self, rows: Sequence[str]) -> np.ndarray:
         """Unit vectors (float32) of `rows`, texts of one token length: the mean of the last
