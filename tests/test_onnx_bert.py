@@ -132,3 +132,12 @@ def test_onnxruntime_sends_no_telemetry_and_writes_nothing_outside_our_cache(tmp
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1"
     assert sorted(os.listdir(tmp_path)) == ["skill-harness"]
+
+
+def test_a_failed_export_before_sending_to_workers_is_one_line(tmp_path, monkeypatch, encoder):
+    """`worker_task` exports the graph here first (the workers on this machine share it): a failure
+    there is the same one line, not a traceback."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(onnx_bert, "export", lambda folder: (_ for _ in ()).throw(RuntimeError("no exporter")))
+    with pytest.raises(HarnessError, match="exporting the model for onnxruntime failed: no exporter$"):
+        encoder.worker_task()

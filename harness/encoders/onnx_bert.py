@@ -102,7 +102,8 @@ def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split())
 
 
-def _exported_or_error(folder: Path, sha256: str, cache_dir: Path) -> Path | bytes:
+def export_once(folder: Path, sha256: str, cache_dir: Path) -> Path | bytes:
+    """`exported`, its failure one line."""
     try:
         return exported(folder, sha256, cache_dir)
     except Exception as err:  # the exporter's failures have no common base class
@@ -128,7 +129,7 @@ class OnnxBert:
         opts.intra_op_num_threads = n_threads or threads()
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        graph = _exported_or_error(folder, sha256, cache_dir)
+        graph = export_once(folder, sha256, cache_dir)
         try:
             self.session = _session(ort, graph, opts)
         except Exception as err:  # a damaged file in the cache: export again, once
@@ -136,7 +137,7 @@ class OnnxBert:
                 raise HarnessError(f"onnxruntime cannot load the exported model: {_one_line(err)}") from None
             graph.unlink(missing_ok=True)
             try:
-                self.session = _session(ort, _exported_or_error(folder, sha256, cache_dir), opts)
+                self.session = _session(ort, export_once(folder, sha256, cache_dir), opts)
             except HarnessError:
                 raise
             except Exception as again:
