@@ -119,6 +119,7 @@ class _BatchModel:
 def fake_encoder(batch_size=4):
     enc = object.__new__(SentenceTransformerEncoder)
     enc.max_tokens, enc.batch_size, enc._tokenizer, enc._ntokens, enc._model = 30, batch_size, _Tokenizer(), {}, _BatchModel()
+    enc.runtime = "torch"  # the fake model stands in for sentence-transformers
     enc.sha256, enc.id = "f" * 64, "fake"
     return enc
 

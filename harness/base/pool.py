@@ -21,6 +21,11 @@ from harness.base.errors import HarnessError
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # a worker's compute threads (Dask's too)
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the platform has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _start_worker(threads: int) -> None:
     """In each worker, before it imports torch or numpy's BLAS: T threads, and Ctrl-C left to the parent."""
     import signal

@@ -161,9 +161,10 @@ class EmbeddingCache:
         # one small task per worker first: the workers start and load the model while this process
         # cuts the texts into passes (tokenising them all), not after
         # (kept: Dask drops a task whose future nobody holds)
-        self._warm = executor.submit(encoder.worker_task(), [["warm up"]] * executor.workers)
+        task = encoder.worker_task()
+        self._warm = executor.submit(task, [["warm up"]] * executor.workers)
         parts = chunks(encoder, todo, max(64, min(CHUNK, -(-len(todo) // (4 * executor.workers)))))[::-1]
-        batch = executor.submit(encoder.worker_task(), [[todo[i] for i in p] for p in parts])
+        batch = executor.submit(task, [[todo[i] for i in p] for p in parts])
         entry = (batch, [[keys[todo[i]] for i in p] for p in parts], len(todo), time.perf_counter())
         for t in todo:
             self._pending[keys[t]] = entry

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from harness.base.atomic import write_bytes
 from harness.base.errors import HarnessError
+from harness.base.pool import usable_cpus
 
 OPSET = 17
 # ONNX Runtime's Linux wheels (1.29 on) send usage telemetry (model file names, graph hashes) to
@@ -35,7 +36,7 @@ def threads() -> int:
     env = os.environ.get("OMP_NUM_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return usable_cpus()
 
 
 def export_name(sha256: str) -> str:
@@ -76,38 +77,26 @@ def export(folder: Path) -> bytes:
     return buf.getvalue()
 
 
-def exported(folder: Path, sha256: str, cache_dir: Path) -> Path | bytes:
-    """The exported graph of the model in `folder`: its file in `cache_dir`/onnx, written (whole,
-    by rename) on first use; the graph itself when that folder cannot be written."""
-    path = Path(cache_dir) / "onnx" / export_name(sha256)
-    if path.is_file():
-        return path
-    graph = export(folder)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(graph)
-            os.replace(tmp, path)  # two processes exporting at once write the same bytes
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except OSError:
-        return graph
-    return path
-
-
 def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split())
 
 
-def export_once(folder: Path, sha256: str, cache_dir: Path) -> Path | bytes:
-    """`exported`, its failure one line."""
+def exported(folder: Path, sha256: str, cache_dir: Path) -> Path | bytes:
+    """The exported graph of the model in `folder`: its file in `cache_dir`/onnx, written (whole,
+    by rename) on first use; the graph itself when that folder cannot be written. A failed export
+    is one line."""
+    path = Path(cache_dir) / "onnx" / export_name(sha256)
+    if path.is_file():
+        return path
     try:
-        return exported(folder, sha256, cache_dir)
+        graph = export(folder)
     except Exception as err:  # the exporter's failures have no common base class
         raise HarnessError(f"{folder}: exporting the model for onnxruntime failed: {_one_line(err)}") from None
+    try:
+        write_bytes(path, graph)  # two processes exporting at once write the same bytes
+    except OSError:
+        return graph
+    return path
 
 
 def _session(ort, graph: Path | bytes, opts):
@@ -129,7 +118,7 @@ class OnnxBert:
         opts.intra_op_num_threads = n_threads or threads()
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        graph = export_once(folder, sha256, cache_dir)
+        graph = exported(folder, sha256, cache_dir)
         try:
             self.session = _session(ort, graph, opts)
         except Exception as err:  # a damaged file in the cache: export again, once
@@ -137,7 +126,7 @@ class OnnxBert:
                 raise HarnessError(f"onnxruntime cannot load the exported model: {_one_line(err)}") from None
             graph.unlink(missing_ok=True)
             try:
-                self.session = _session(ort, export_once(folder, sha256, cache_dir), opts)
+                self.session = _session(ort, exported(folder, sha256, cache_dir), opts)
             except HarnessError:
                 raise
             except Exception as again:

@@ -193,7 +193,7 @@ class SentenceTransformerEncoder(Tokens):
 
     def _forward(self, rows: list[str]) -> np.ndarray:
         """One forward pass: unit vectors of `rows`."""
-        if getattr(self, "runtime", "torch") == "onnxruntime":
+        if self.runtime == "onnxruntime":
             if self._onnx is None:
                 from harness.encoders.onnx_bert import OnnxBert
                 self._onnx = OnnxBert(self.folder, self.sha256, self.max_tokens, default_cache_dir())
@@ -230,8 +230,8 @@ class SentenceTransformerEncoder(Tokens):
         there. The default model's graph is exported here first, so workers on this machine share it."""
         model = None if self.model_arg is None else str(self.folder.resolve())
         if self.runtime == "onnxruntime":
-            from harness.encoders.onnx_bert import export_once
-            export_once(self.folder, self.sha256, default_cache_dir())
+            from harness.encoders.onnx_bert import exported
+            exported(self.folder, self.sha256, default_cache_dir())
         return partial(encode_on_worker, model, self.sha256, self.batch_size, self.runtime)
 
 

@@ -3,7 +3,6 @@ as options) and the external command router (with repeats)."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections import Counter
@@ -12,6 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from harness.base.errors import HarnessError
+from harness.base.pool import usable_cpus
 from harness.results.outcome import Outcome, from_trials
 from harness.routers import ROUTERS, rank
 from harness.routers.base import block_rows, tiebreak_order
@@ -19,7 +19,7 @@ from harness.routers.base import block_rows, tiebreak_order
 COMMAND_PREFIX = "command:"
 # threads that score blocks of prompts at once (a router that says it is `thread_safe`): numpy's products,
 # partitions and casts release the GIL, so a second core takes about half the work
-SCORING_THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+SCORING_THREADS = max(1, min(4, usable_cpus()))
 TOP_K = 10
 ROUTER_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
